@@ -1,0 +1,12 @@
+"""HTTP only: schema in, one service call, schema out."""
+
+from __future__ import annotations
+
+
+def register_blueprints(app) -> None:
+    from blueprints import errors, health
+    from blueprints.api import register_api
+
+    register_api(app)
+    app.register_blueprint(health.bp)
+    errors.register(app)

@@ -1,0 +1,88 @@
+"""Clients, enrollments and attendance."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask.views import MethodView
+
+from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
+from blueprints.api.schemas import (
+    AttendanceMark,
+    AttendanceOut,
+    ClientFields,
+    ClientIn,
+    ClientOut,
+    ClientQuery,
+    EnrollmentIn,
+    EnrollmentOut,
+    EnrollmentPatch,
+)
+from scheduler.models import Client
+from scheduler.services import clients as service
+from scheduler.services import enrollments
+from scheduler.services.common import get
+
+blp = Blueprint("clients", __name__, description="Clients, enrollments and attendance")
+
+
+@blp.route("/clients")
+class Clients(MethodView):
+    @blp.arguments(ClientQuery, location="query")
+    @blp.response(200, ClientOut(many=True))
+    @blp.paginate()
+    def get(self, filters, pagination_parameters):
+        query = sa.select(Client).order_by(Client.name, Client.id)
+        if filters.get("q"):
+            query = query.where(Client.name.ilike(f"%{filters['q']}%"))
+        return paginate(query, pagination_parameters)
+
+    @blp.arguments(ClientIn)
+    @blp.response(201, ClientOut)
+    def post(self, data):
+        return service.create_client(data, now())
+
+
+@blp.route("/clients/<int:client_id>")
+class ClientById(MethodView):
+    @blp.response(200, ClientOut)
+    def get(self, client_id):
+        return get(Client, client_id, "Client")
+
+    @blp.arguments(ClientFields)
+    @blp.response(200, ClientOut)
+    def patch(self, data, client_id):
+        return service.update_client(client_id, data, now())
+
+
+@blp.route("/enrollments")
+class Enrollments(MethodView):
+    @blp.arguments(EnrollmentIn)
+    @blp.response(201, EnrollmentOut)
+    @blp.alt_response(409, description="No seat left, or already enrolled")
+    def post(self, data):
+        return enrollments.enroll(data["client_id"], data["cohort_id"], now(), policy(),
+                                  joined_on=data.get("joined_on"),
+                                  credited_sessions=data["credited_sessions"])
+
+
+@blp.route("/enrollments/<int:enrollment_id>")
+class EnrollmentById(MethodView):
+    @blp.arguments(EnrollmentPatch)
+    @blp.response(200, EnrollmentOut)
+    def patch(self, data, enrollment_id):
+        return enrollments.change_status(enrollment_id, data["status"], now(), policy(),
+                                         release_hold=data["release_hold"])
+
+
+@blp.route("/group-sessions/<int:session_id>/attendance")
+class SessionAttendance(MethodView):
+    @blp.response(200, AttendanceOut(many=True))
+    def get(self, session_id):
+        return enrollments.attendance_for(session_id)
+
+    @roles("admin", "coordinator", "clinician")
+    @blp.arguments(AttendanceMark(many=True))
+    @blp.response(200, AttendanceOut(many=True))
+    def put(self, marks, session_id):
+        return enrollments.record_attendance(session_id, marks, current_staff().id, now(),
+                                             policy())

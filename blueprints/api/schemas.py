@@ -1,0 +1,249 @@
+"""Marshmallow schemas for the staff API: what goes in and what comes out."""
+
+from __future__ import annotations
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from scheduler.models import (
+    ATTENDANCE_STATUSES,
+    COHORT_MODES,
+    COHORT_STATUSES,
+    DAYPARTS,
+    ENROLLMENT_STATUSES,
+    WEEKDAYS,
+)
+from scheduler.timeutil import to_local
+
+
+class LocalDateTime(fields.DateTime):
+    """An aware UTC instant shown in America/New_York with its offset."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return to_local(value).isoformat()
+
+
+class StrictSchema(Schema):
+    """Base for inputs: unknown fields are refused by name (marshmallow's default)."""
+
+
+class LocationIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    address = fields.String(load_default="", validate=validate.Length(max=300))
+    timezone = fields.String(load_default="America/New_York",
+                             validate=validate.OneOf(["America/New_York"]))
+
+
+class LocationOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    timezone = fields.String()
+
+
+class TrackIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    sessions_to_complete = fields.Integer(load_default=36,
+                                          validate=validate.Range(min=1, max=500))
+
+
+class TrackOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    sessions_to_complete = fields.Integer()
+
+
+class WeekdayList(fields.List):
+    def __init__(self, **kwargs):
+        super().__init__(fields.String(validate=validate.OneOf(WEEKDAYS)),
+                         validate=validate.Length(min=1, max=7), **kwargs)
+
+
+class CohortFields(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    mode = fields.String(validate=validate.OneOf(COHORT_MODES))
+    status = fields.String(validate=validate.OneOf(COHORT_STATUSES))
+    capacity = fields.Integer(validate=validate.Range(min=0, max=200))
+    weekdays = WeekdayList()
+    start_time = fields.Time(format="%H:%M")
+    minutes = fields.Integer(validate=validate.Range(min=15, max=600))
+    starts_on = fields.Date(allow_none=True)
+    ends_on = fields.Date(allow_none=True)
+    facilitator_id = fields.Integer(allow_none=True)
+    room = fields.String(validate=validate.Length(max=60))
+    for_returners = fields.Boolean()
+
+    @validates_schema
+    def ends_after_start(self, data, **kwargs):
+        if data.get("starts_on") and data.get("ends_on") and data["ends_on"] < data["starts_on"]:
+            raise ValidationError("Must be on or after starts_on.", field_name="ends_on")
+
+
+class CohortIn(CohortFields):
+    location_id = fields.Integer(required=True)
+    track_id = fields.Integer(required=True)
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    weekdays = WeekdayList(required=True)
+    start_time = fields.Time(required=True, format="%H:%M")
+    capacity = fields.Integer(required=True, validate=validate.Range(min=0, max=200))
+    mode = fields.String(load_default="rolling", validate=validate.OneOf(COHORT_MODES))
+    minutes = fields.Integer(load_default=180, validate=validate.Range(min=15, max=600))
+
+
+class CohortPatch(CohortFields):
+    pass
+
+
+class CohortQuery(Schema):
+    location_id = fields.Integer()
+    track_id = fields.Integer()
+    status = fields.String(validate=validate.OneOf(COHORT_STATUSES))
+
+
+class CohortOut(Schema):
+    id = fields.Integer()
+    location_id = fields.Integer()
+    track_id = fields.Integer()
+    name = fields.String()
+    mode = fields.String()
+    status = fields.String()
+    capacity = fields.Integer()
+    weekdays = fields.Function(lambda c: c.weekday_list)
+    start_time = fields.Time(format="%H:%M")
+    minutes = fields.Integer()
+    starts_on = fields.Date()
+    ends_on = fields.Date()
+    facilitator_id = fields.Integer()
+    room = fields.String()
+    for_returners = fields.Boolean()
+
+
+class SessionQuery(Schema):
+    from_ = fields.Date(data_key="from")
+    to = fields.Date()
+
+
+class GroupSessionOut(Schema):
+    id = fields.Integer()
+    cohort_id = fields.Integer()
+    occurs_on = fields.Date()
+    starts_at = LocalDateTime()
+    ends_at = LocalDateTime()
+    status = fields.String()
+    cancel_reason = fields.String()
+    revision = fields.Integer()
+
+
+class RosterEntryOut(Schema):
+    enrollment_id = fields.Integer(attribute="id")
+    client_id = fields.Integer()
+    name = fields.Function(lambda e: e.client.name)
+    status = fields.String()
+    joined_on = fields.Date()
+    hold_until = LocalDateTime()
+
+
+class RosterOut(Schema):
+    cohort_id = fields.Integer()
+    capacity = fields.Integer()
+    seats_left = fields.Integer()
+    enrollments = fields.List(fields.Nested(RosterEntryOut))
+
+
+class ClosureIn(StrictSchema):
+    location_id = fields.Integer(allow_none=True, load_default=None)
+    date = fields.Date(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ClosureOut(Schema):
+    id = fields.Integer()
+    location_id = fields.Integer()
+    date = fields.Date()
+    reason = fields.String()
+    cancelled_session_ids = fields.List(fields.Integer())
+
+
+class AvailabilitySchema(Schema):
+    weekdays = fields.List(fields.String(validate=validate.OneOf(WEEKDAYS)))
+    dayparts = fields.List(fields.String(validate=validate.OneOf(DAYPARTS)))
+
+
+class ClientFields(StrictSchema):
+    name = fields.String(validate=validate.Length(min=1, max=120))
+    email = fields.Email(allow_none=True)
+    phone = fields.String(allow_none=True, validate=validate.Length(max=40))
+    preferred_location_ids = fields.List(fields.Integer())
+    availability = fields.Nested(AvailabilitySchema)
+    reminder_minutes = fields.List(fields.Integer(validate=validate.Range(min=5, max=10080)),
+                                   validate=validate.Length(max=4))
+    reminder_channels = fields.List(fields.String(validate=validate.OneOf(["email", "sms"])))
+    calendar_title = fields.String(allow_none=True, validate=validate.Length(max=80))
+    show_location = fields.Boolean()
+    program_words_opt_in = fields.Boolean()
+    alarm_minutes = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=10080))
+    email_opt_out = fields.Boolean()
+    sms_opt_out = fields.Boolean()
+    needs_confirmation = fields.Boolean()
+
+
+class ClientIn(ClientFields):
+    name = fields.String(required=True, validate=validate.Length(min=1, max=120))
+
+
+class ClientOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    email = fields.String()
+    phone = fields.String()
+    preferred_location_ids = fields.List(fields.Integer())
+    availability = fields.Dict()
+    needs_confirmation = fields.Boolean()
+    reminder_minutes = fields.List(fields.Integer())
+    reminder_channels = fields.List(fields.String())
+    calendar_title = fields.String()
+    show_location = fields.Boolean()
+    program_words_opt_in = fields.Boolean()
+    alarm_minutes = fields.Integer()
+    email_opt_out = fields.Boolean()
+    sms_opt_out = fields.Boolean()
+
+
+class ClientQuery(Schema):
+    q = fields.String(validate=validate.Length(max=120))
+
+
+class EnrollmentIn(StrictSchema):
+    client_id = fields.Integer(required=True)
+    cohort_id = fields.Integer(required=True)
+    joined_on = fields.Date()
+    credited_sessions = fields.Integer(load_default=0, validate=validate.Range(min=0, max=500))
+
+
+class EnrollmentPatch(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(ENROLLMENT_STATUSES))
+    release_hold = fields.Boolean(load_default=False)
+
+
+class EnrollmentOut(Schema):
+    id = fields.Integer()
+    client_id = fields.Integer()
+    cohort_id = fields.Integer()
+    status = fields.String()
+    joined_on = fields.Date()
+    left_on = fields.Date()
+    paused_at = LocalDateTime()
+    hold_until = LocalDateTime()
+    credited_sessions = fields.Integer()
+
+
+class AttendanceMark(StrictSchema):
+    client_id = fields.Integer(required=True)
+    status = fields.String(required=True, validate=validate.OneOf(ATTENDANCE_STATUSES))
+
+
+class AttendanceOut(Schema):
+    client_id = fields.Integer()
+    status = fields.String()
+    recorded_at = LocalDateTime()

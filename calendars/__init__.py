@@ -1,0 +1,1 @@
+"""iCal building and feed tokens (depends only on scheduler.models)."""

@@ -1,0 +1,1 @@
+"""Regroup: group scheduling, return placement and fair waitlists for an IOP."""

@@ -1,0 +1,65 @@
+"""Configuration from environment variables, with safe development defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Policy:
+    """Every number the program's rules use. Change them here or in app config."""
+
+    horizon_weeks: int = 16
+    resume_window_days: int = 30
+    credit_window_days: int = 180
+    fresh_min_size: int = 4
+    fresh_max_size: int = 10
+    offer_hours: int = 24
+    pause_hold_days: int = 14
+    closed_join_until_session: int = 3
+    absences_to_pause: int = 2
+    auto_release_days: int = 7
+    cancelled_visible_days: int = 14
+    reminder_minutes: tuple[int, ...] = (1440, 120)
+    quiet_start_hour: int = 21
+    quiet_end_hour: int = 8
+    dayparts: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 24)}
+    )
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict:
+    env = os.environ
+    sqlite_path = Path(instance_path) / "regroup.sqlite3"
+    production = env.get("REGROUP_ENV", "development") == "production"
+    secret = env.get("SECRET_KEY")
+    if production and not secret:
+        raise RuntimeError("SECRET_KEY must be set when REGROUP_ENV=production")
+    return {
+        "REGROUP_ENV": "production" if production else "development",
+        "SECRET_KEY": secret or secrets.token_hex(32),
+        "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
+        "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "SMTP_HOST": env.get("SMTP_HOST"),
+        "SMTP_PORT": int(env.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": env.get("SMTP_USERNAME"),
+        "SMTP_PASSWORD": env.get("SMTP_PASSWORD"),
+        "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
+        "MAIL_FROM": env.get("MAIL_FROM", "Group schedule <no-reply@localhost>"),
+        "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL"),
+        "SMS_GATEWAY_KEY": env.get("SMS_GATEWAY_KEY"),
+        "REDIS_URL": env.get("REDIS_URL"),
+        "RUN_JOBS_IN_WEB": _bool(env.get("REGROUP_RUN_JOBS_IN_WEB")),
+        "SESSION_COOKIE_SECURE": production,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+    }

@@ -1,0 +1,139 @@
+"""Pure rules for weekly patterns: values in, values out. No database, no Flask.
+
+A pattern is (weekdays, local start time, minutes) in a location's time zone. Its
+occurrences are UTC instants that keep the same local wall-clock time across DST.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scheduler.models import WEEKDAYS
+from scheduler.timeutil import local_instant
+
+
+@dataclass(frozen=True)
+class Pattern:
+    weekdays: tuple[str, ...]
+    start_time: time
+    minutes: int
+    tz: ZoneInfo
+
+    @property
+    def weekday_numbers(self) -> frozenset[int]:
+        return frozenset(WEEKDAYS.index(d) for d in self.weekdays)
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    occurs_on: date
+    starts_at: datetime
+    ends_at: datetime
+
+
+@dataclass(frozen=True)
+class ExistingSession:
+    id: int
+    occurs_on: date
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    cancel_reason: str | None
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class SessionChange:
+    """What to do to one group session. ``session_id`` None means create it."""
+
+    occurs_on: date
+    session_id: int | None
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    cancel_reason: str | None
+
+
+def occurrence(pattern: Pattern, day: date) -> Occurrence:
+    starts = local_instant(day, pattern.start_time, pattern.tz)
+    return Occurrence(day, starts, starts + timedelta(minutes=pattern.minutes))
+
+
+def occurrences(pattern: Pattern, first: date, last: date) -> Iterator[Occurrence]:
+    """Every occurrence with ``first <= occurs_on <= last``, in date order."""
+    numbers = pattern.weekday_numbers
+    day = first
+    while day <= last:
+        if day.weekday() in numbers:
+            yield occurrence(pattern, day)
+        day += timedelta(days=1)
+
+
+def next_start_date(pattern: Pattern, on_or_after: date) -> date:
+    """The first pattern day on or after ``on_or_after``."""
+    for offset in range(7):
+        day = on_or_after + timedelta(days=offset)
+        if day.weekday() in pattern.weekday_numbers:
+            return day
+    raise ValueError("a pattern needs at least one weekday")
+
+
+def daypart_of(start: time, dayparts: dict[str, tuple[int, int]]) -> str:
+    for name, (first_hour, end_hour) in dayparts.items():
+        if first_hour <= start.hour < end_hour:
+            return name
+    return "evening" if start.hour >= 12 else "morning"
+
+
+def plan_sessions(
+    pattern: Pattern,
+    first: date,
+    last: date,
+    existing: Iterable[ExistingSession],
+    closed_days: frozenset[date],
+    closure_reasons: dict[date, str],
+    now: datetime,
+) -> list[SessionChange]:
+    """Changes that make a cohort's sessions match its pattern from ``first`` to ``last``.
+
+    Only sessions that have not started by ``now`` change: the past (and its
+    attendance) is kept as it happened. A future session the pattern no longer
+    holds is cancelled, never deleted. Sessions on closed days are cancelled with
+    the closure's reason. A session staff moved by hand (``pinned``) keeps its time.
+    Past days inside the range are created too, so a running group's history can
+    be recorded. Returns only real changes, so an unchanged cohort yields [].
+    """
+    by_day = {s.occurs_on: s for s in existing}
+    wanted = {o.occurs_on: o for o in occurrences(pattern, first, last)}
+    changes: list[SessionChange] = []
+    for day in sorted(set(by_day) | set(wanted)):
+        current = by_day.get(day)
+        target = wanted.get(day)
+        if current is not None and current.starts_at <= now:
+            continue
+        if target is None:
+            if current is None or current.occurs_on > last or current.occurs_on < first:
+                continue
+            if current.status != "cancelled":
+                changes.append(SessionChange(day, current.id, current.starts_at,
+                                             current.ends_at, "cancelled",
+                                             "The group's schedule changed"))
+            continue
+        if current is not None and current.pinned and day not in closed_days:
+            continue
+        if day in closed_days:
+            status, reason = "cancelled", closure_reasons.get(day, "Closed")
+        else:
+            status, reason = "scheduled", None
+        if current is None:
+            changes.append(SessionChange(day, None, target.starts_at, target.ends_at,
+                                         status, reason))
+        elif (current.starts_at, current.ends_at, current.status, current.cancel_reason) != (
+            target.starts_at, target.ends_at, status, reason
+        ):
+            changes.append(SessionChange(day, current.id, target.starts_at, target.ends_at,
+                                         status, reason))
+    return changes

@@ -1,0 +1,1 @@
+"""Use cases: take ids, values and ``now``; load, apply rules, commit once."""

@@ -1,0 +1,80 @@
+"""Use cases for client records."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from scheduler.errors import InvalidValue
+from scheduler.models import Client, Location, db
+from scheduler.services.common import get
+
+EDITABLE = ("name", "email", "phone", "preferred_location_ids", "availability",
+            "reminder_minutes", "reminder_channels", "calendar_title", "show_location",
+            "program_words_opt_in", "alarm_minutes", "email_opt_out", "sms_opt_out",
+            "needs_confirmation")
+
+
+def email_key(email: str | None) -> str | None:
+    """Case-insensitive, trimmed address used for matching; None when blank."""
+    email = (email or "").strip().lower()
+    return email or None
+
+
+def phone_key(phone: str | None) -> str | None:
+    """Digits only, with a leading US country code dropped: '+1 (617) 555-0100' ->
+    '6175550100'. None when there are fewer than 7 digits."""
+    digits = re.sub(r"\D", "", phone or "")
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    return digits if len(digits) >= 7 else None
+
+
+def find_by_contact(email: str | None, phone: str | None) -> Client | None:
+    """The earliest client whose email or phone matches, normalised."""
+    conditions = []
+    if email_key(email):
+        conditions.append(Client.email_key == email_key(email))
+    if phone_key(phone):
+        conditions.append(Client.phone_key == phone_key(phone))
+    if not conditions:
+        return None
+    return db.session.scalars(
+        sa.select(Client).where(sa.or_(*conditions)).order_by(Client.id)).first()
+
+
+def _apply(client: Client, data: dict[str, Any]) -> None:
+    for name in EDITABLE:
+        if name in data:
+            setattr(client, name, data[name])
+    if "phone" in data and data["phone"] and phone_key(data["phone"]) is None:
+        raise InvalidValue("Enter a phone number with at least 7 digits", field="phone")
+    client.email_key = email_key(client.email)
+    client.phone_key = phone_key(client.phone)
+    ids = client.preferred_location_ids or []
+    if ids:
+        known = set(db.session.scalars(sa.select(Location.id).where(Location.id.in_(ids))))
+        missing = [i for i in ids if i not in known]
+        if missing:
+            raise InvalidValue(f"Unknown location {missing[0]}", field="preferred_location_ids")
+
+
+def create_client(data: dict[str, Any], now: datetime, *, commit: bool = True) -> Client:
+    client = Client(name=data["name"], created_at=now, updated_at=now)
+    _apply(client, data)
+    db.session.add(client)
+    db.session.flush()
+    if commit:
+        db.session.commit()
+    return client
+
+
+def update_client(client_id: int, data: dict[str, Any], now: datetime) -> Client:
+    client = get(Client, client_id, "Client")
+    _apply(client, data)
+    client.updated_at = now
+    db.session.commit()
+    return client

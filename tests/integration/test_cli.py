@@ -1,0 +1,44 @@
+"""The CLI in API.md: staff create prints a token last; demo load is idempotent."""
+
+import sqlalchemy as sa
+
+from scheduler.models import Client, Cohort, Enrollment, GroupSession, Location
+from scheduler.security import token_hash
+
+
+def test_staff_create_prints_a_working_token_as_the_last_line(app, db):
+    from scheduler.models import ApiToken
+
+    result = app.test_cli_runner().invoke(args=["staff", "create", "Kim@Staff.test",
+                                                "--role", "clinician"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert db.session.scalar(sa.select(ApiToken.id).where(
+        ApiToken.token_hash == token_hash(token))) is not None
+    response = app.test_client().get("/api/v1/cohorts",
+                                     headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200
+
+
+def test_staff_create_refuses_an_unknown_role(app):
+    result = app.test_cli_runner().invoke(args=["staff", "create", "a@b.test", "--role", "boss"])
+    assert result.exit_code != 0
+
+
+def test_demo_load_builds_both_sites_and_running_it_twice_changes_nothing(app, db):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+
+    def counts():
+        return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(m))
+                     for m in (Location, Cohort, Client, Enrollment, GroupSession))
+
+    first = counts()
+    assert runner.invoke(args=["demo", "load"]).exit_code == 0
+    assert counts() == first
+    assert first[0] == 2 and 55 <= first[2] <= 65
+    statuses = set(db.session.scalars(sa.select(Enrollment.status)))
+    assert {"active", "paused"} <= statuses
+    cancelled = db.session.scalar(sa.select(sa.func.count()).select_from(GroupSession).where(
+        GroupSession.status == "cancelled"))
+    assert cancelled > 0
