@@ -221,7 +221,6 @@ class Client(TimestampMixin, db.Model):
     show_location: Mapped[bool] = mapped_column(default=False)
     program_words_opt_in: Mapped[bool] = mapped_column(default=False)
     alarm_minutes: Mapped[int | None]
-    me_token_hash: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
 
 
 class Enrollment(TimestampMixin, db.Model):

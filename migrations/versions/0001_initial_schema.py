@@ -36,11 +36,9 @@ def upgrade():
     sa.Column('show_location', sa.Boolean(), nullable=False),
     sa.Column('program_words_opt_in', sa.Boolean(), nullable=False),
     sa.Column('alarm_minutes', sa.Integer(), nullable=True),
-    sa.Column('me_token_hash', sa.String(length=64), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_client')),
-    sa.UniqueConstraint('me_token_hash', name=op.f('uq_client_me_token_hash'))
     )
     with op.batch_alter_table('client', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_client_email_key'), ['email_key'], unique=False)
