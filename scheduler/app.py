@@ -10,7 +10,7 @@ from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy import event
 
-from scheduler.config import Policy, from_environment
+from scheduler.config import from_environment, policy_from_environment
 from scheduler.models import db
 from scheduler.timeutil import utcnow
 
@@ -32,7 +32,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.config.update(
         SQLALCHEMY_ENGINE_OPTIONS={},
         CLOCK=utcnow,
-        POLICY=Policy(),
+        POLICY=policy_from_environment(),
         API_TITLE="Regroup staff API",
         API_VERSION="v1",
         OPENAPI_VERSION="3.0.3",

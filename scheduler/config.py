@@ -63,3 +63,19 @@ def from_environment(instance_path: str) -> dict:
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
     }
+
+
+def policy_from_environment(environ: dict[str, str] | None = None) -> Policy:
+    """Policy with any whole-number field overridden by ``REGROUP_POLICY_<FIELD>``,
+    e.g. ``REGROUP_POLICY_RESUME_WINDOW_DAYS=45``."""
+    environ = os.environ if environ is None else environ
+    overrides = {}
+    for name, spec in Policy.__dataclass_fields__.items():
+        raw = environ.get(f"REGROUP_POLICY_{name.upper()}")
+        if raw is not None and spec.type in ("int", int):
+            try:
+                overrides[name] = int(raw)
+            except ValueError as exc:
+                raise RuntimeError(f"REGROUP_POLICY_{name.upper()} must be a whole number"
+                                   ) from exc
+    return Policy(**overrides)

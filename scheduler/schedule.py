@@ -115,9 +115,8 @@ def plan_sessions(
         if current is not None and current.starts_at <= now:
             continue
         if target is None:
-            if current is None or current.occurs_on > last or current.occurs_on < first:
-                continue
-            if current.status != "cancelled":
+            # a future session the pattern or the date range no longer holds
+            if current is not None and current.status != "cancelled":
                 changes.append(SessionChange(day, current.id, current.starts_at,
                                              current.ends_at, "cancelled",
                                              "The group's schedule changed"))

@@ -12,6 +12,7 @@ from blueprints.api.schemas import (
     CohortPatch,
     CohortQuery,
     GroupSessionOut,
+    GroupSessionPatch,
     RosterOut,
     SessionQuery,
 )
@@ -67,3 +68,12 @@ class CohortRoster(MethodView):
         cohort, rows, seats_left = enrollments.roster(cohort_id, now())
         return {"cohort_id": cohort.id, "capacity": cohort.capacity,
                 "seats_left": seats_left, "enrollments": rows}
+
+
+@blp.route("/group-sessions/<int:session_id>")
+class GroupSessionById(MethodView):
+    @blp.arguments(GroupSessionPatch)
+    @blp.response(200, GroupSessionOut)
+    def patch(self, changes, session_id):
+        """Move, cancel or restore one group session; later pattern changes leave it be."""
+        return service.change_session(session_id, now(), **changes)

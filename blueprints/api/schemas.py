@@ -247,3 +247,10 @@ class AttendanceOut(Schema):
     client_id = fields.Integer()
     status = fields.String()
     recorded_at = LocalDateTime()
+
+
+class GroupSessionPatch(StrictSchema):
+    starts_at = fields.AwareDateTime()
+    minutes = fields.Integer(validate=validate.Range(min=15, max=600))
+    status = fields.String(validate=validate.OneOf(["scheduled", "cancelled"]))
+    cancel_reason = fields.String(validate=validate.Length(min=1, max=200))

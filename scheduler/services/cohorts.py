@@ -9,8 +9,17 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from scheduler.config import Policy
-from scheduler.errors import CapacityBelowSeatsTaken, InvalidValue
-from scheduler.models import WEEKDAYS, Closure, Cohort, GroupSession, Location, Track, db
+from scheduler.errors import CapacityBelowSeatsTaken, InvalidTransition, InvalidValue
+from scheduler.models import (
+    WEEKDAYS,
+    Closure,
+    Cohort,
+    GroupSession,
+    Location,
+    StaffUser,
+    Track,
+    db,
+)
 from scheduler.schedule import ExistingSession, Pattern, plan_sessions
 from scheduler.services.common import get, lock_cohort, seats_taken
 from scheduler.services.seats import seat_freed
@@ -60,8 +69,10 @@ def create_cohort(data: dict[str, Any], now: datetime, policy: Policy) -> Cohort
 
     ``data`` holds API field names (``weekdays`` as a list, ``start_time`` a time).
     """
-    get(Location, data["location_id"], "Location")
-    get(Track, data["track_id"], "Track")
+    get(Location, data["location_id"], "Location", "location_id")
+    get(Track, data["track_id"], "Track", "track_id")
+    if data.get("facilitator_id") is not None:
+        get(StaffUser, data["facilitator_id"], "Facilitator", "facilitator_id")
     cohort = Cohort(
         location_id=data["location_id"], track_id=data["track_id"], name=data["name"],
         mode=data.get("mode", "rolling"), status=data.get("status", "running"),
@@ -94,9 +105,15 @@ def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
     """Apply a PATCH. Pattern changes reshape only group sessions not yet started;
     lowering capacity below the seats already taken is refused (409)."""
     cohort = lock_cohort(cohort_id)
-    old_capacity = cohort.capacity
+    old_capacity, old_status = cohort.capacity, cohort.status
+    new_status = changes.get("status", old_status)
+    if new_status not in STATUS_STEPS[old_status]:
+        raise InvalidTransition(f"A {old_status} cohort cannot become {new_status}",
+                                field="status")
     if "weekdays" in changes:
         changes = {**changes, "weekdays": normalise_weekdays(changes["weekdays"])}
+    if changes.get("facilitator_id") is not None:
+        get(StaffUser, changes["facilitator_id"], "Facilitator", "facilitator_id")
     for name, value in changes.items():
         setattr(cohort, name, value)
     _check_dates(cohort)
@@ -105,13 +122,41 @@ def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
         if cohort.capacity < taken:
             raise CapacityBelowSeatsTaken(
                 f"{taken} seats are taken; capacity cannot go below that", field="capacity")
-    if cohort.status == "running" and (set(changes) & set(PATTERN_FIELDS)
-                                       or "status" in changes):
-        materialise(cohort, now, policy)
-    if cohort.capacity > old_capacity:
+    if new_status == "running":
+        if cohort.starts_on is None:
+            raise InvalidValue("A running cohort needs a start date", field="starts_on")
+        if old_status == "forming":
+            cohort.opened_at = now
+        if old_status == "forming" or set(changes) & set(PATTERN_FIELDS):
+            materialise(cohort, now, policy)
+    elif new_status == "ended" and old_status != "ended":
+        end_cohort_sessions(cohort, now)
+    if cohort.status == "running" and (cohort.capacity > old_capacity or old_status == "forming"):
         seat_freed(cohort.id, now)
     db.session.commit()
     return cohort
+
+
+# which status a cohort may move to from each status (staying put is always allowed)
+STATUS_STEPS = {
+    "forming": {"forming", "running", "ended"},
+    "running": {"running", "ended"},
+    "ended": {"ended"},
+}
+
+
+def end_cohort_sessions(cohort: Cohort, now: datetime) -> None:
+    """An ended group meets no more: its future sessions are cancelled, kept, and
+    its end date is today unless an earlier one was set."""
+    today = local_today(now, ZoneInfo(cohort.location.timezone))
+    if cohort.ends_on is None or cohort.ends_on > today:
+        cohort.ends_on = max(today, cohort.starts_on) if cohort.starts_on else None
+    for row in db.session.scalars(sa.select(GroupSession).where(
+            GroupSession.cohort_id == cohort.id, GroupSession.starts_at > now,
+            GroupSession.status == "scheduled")):
+        row.status, row.cancel_reason = "cancelled", "The group has ended"
+        row.revision += 1
+        row.updated_at = now
 
 
 def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
@@ -166,7 +211,7 @@ def create_closure(location_id: int | None, day: date, reason: str, now: datetim
                    policy: Policy) -> tuple[Closure, list[GroupSession]]:
     """Record a closed day and cancel (never delete) the group sessions on it."""
     if location_id is not None:
-        get(Location, location_id, "Location")
+        get(Location, location_id, "Location", "location_id")
     closure = Closure(location_id=location_id, date=day, reason=reason)
     db.session.add(closure)
     db.session.flush()
@@ -207,14 +252,35 @@ def sessions_between(cohort_id: int, first: date | None, last: date | None,
     return list(db.session.scalars(query.order_by(GroupSession.starts_at)))
 
 
-def move_session(session_id: int, starts_at: datetime, minutes: int | None,
-                 now: datetime) -> GroupSession:
-    """Move one meeting by hand; it is pinned so pattern runs leave it alone."""
+def change_session(session_id: int, now: datetime, *, starts_at: datetime | None = None,
+                   minutes: int | None = None, status: str | None = None,
+                   cancel_reason: str | None = None) -> GroupSession:
+    """Move or cancel (or restore) one meeting by hand.
+
+    The row is pinned so later pattern runs leave it alone, its revision rises,
+    and a meeting that has already started cannot be changed.
+    """
     row = get(GroupSession, session_id, "Group session")
-    length = timedelta(minutes=minutes) if minutes else row.ends_at - row.starts_at
-    row.starts_at, row.ends_at = starts_at, starts_at + length
+    if row.starts_at <= now:
+        raise InvalidTransition("This group session has already started; it stays as it was")
+    if starts_at is not None or minutes is not None:
+        length = timedelta(minutes=minutes) if minutes else row.ends_at - row.starts_at
+        start = starts_at or row.starts_at
+        if start <= now:
+            raise InvalidValue("The new time must be in the future", field="starts_at")
+        row.starts_at, row.ends_at = start, start + length
+    if status == "cancelled":
+        row.status, row.cancel_reason = "cancelled", cancel_reason or "Cancelled"
+    elif status == "scheduled":
+        row.status, row.cancel_reason = "scheduled", None
     row.pinned = True
     row.revision += 1
     row.updated_at = now
     db.session.commit()
     return row
+
+
+def move_session(session_id: int, starts_at: datetime, minutes: int | None,
+                 now: datetime) -> GroupSession:
+    """Move one meeting to a new time (see ``change_session``)."""
+    return change_session(session_id, now, starts_at=starts_at, minutes=minutes)

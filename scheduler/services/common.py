@@ -13,10 +13,11 @@ from scheduler.models import Cohort, Enrollment, SeatOffer, db
 T = TypeVar("T")
 
 
-def get(model: type[T], ident: int, what: str | None = None) -> T:
+def get(model: type[T], ident: int, what: str | None = None, field: str | None = None) -> T:
+    """The row, or NotFound (404) naming ``field`` when the id came from a request body."""
     row = db.session.get(model, ident)
     if row is None:
-        raise NotFound(f"{what or model.__name__} {ident} was not found")
+        raise NotFound(f"{what or model.__name__} {ident} was not found", field=field)
     return row
 
 

@@ -177,3 +177,29 @@ def test_the_openapi_document_lists_every_v1_route_and_the_docs_page_renders(app
         assert path in spec["paths"], path
     page = app.test_client().get("/api/docs")
     assert page.status_code == 200 and b"/api/v1/cohorts" in page.data
+
+
+def test_a_single_session_can_be_cancelled_with_a_reason_and_its_revision_rises(api, site):
+    cohort = api.post("/api/v1/cohorts", json=_cohort_body(*site)).get_json()
+    future = [s for s in api.get(f"/api/v1/cohorts/{cohort['id']}/sessions?from=2026-12-07"
+                                 ).get_json()][0]
+    response = api.patch(f"/api/v1/group-sessions/{future['id']}",
+                         json={"status": "cancelled", "cancel_reason": "Facilitator away"})
+    body = response.get_json()
+    assert response.status_code == 200
+    assert (body["status"], body["cancel_reason"], body["revision"]) == (
+        "cancelled", "Facilitator away", future["revision"] + 1)
+
+
+def test_a_session_that_already_happened_cannot_be_moved(api, site):
+    cohort = api.post("/api/v1/cohorts", json=_cohort_body(*site)).get_json()
+    past = api.get(f"/api/v1/cohorts/{cohort['id']}/sessions").get_json()[0]
+    response = api.patch(f"/api/v1/group-sessions/{past['id']}",
+                         json={"starts_at": "2026-12-20T18:00:00-05:00"})
+    assert response.status_code == 409
+
+
+def test_an_unknown_facilitator_is_named_in_the_error(api, site):
+    response = api.post("/api/v1/cohorts", json=_cohort_body(*site, facilitator_id=999))
+    assert response.status_code == 404
+    assert "facilitator_id" in response.get_json()["errors"]["json"]

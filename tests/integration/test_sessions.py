@@ -94,3 +94,52 @@ def test_the_horizon_job_adds_the_next_weeks_as_time_passes(db, build, clock):
 def test_a_forming_cohort_has_no_sessions_until_it_opens(db, build):
     cohort = build.cohort(status="forming", starts_on=None)
     assert _sessions(db, cohort) == []
+
+
+def test_an_earlier_end_date_cancels_the_sessions_after_it(db, build, clock):
+    cohort = build.cohort(starts_on=date(2026, 11, 2))
+    cohorts.update_cohort(cohort.id, {"ends_on": date(2026, 12, 10)}, clock(), build.policy)
+    after = [r for r in _sessions(db, cohort) if r.occurs_on > date(2026, 12, 10)]
+    assert after and {r.status for r in after} == {"cancelled"}
+    kept = [r for r in _sessions(db, cohort) if r.occurs_on <= date(2026, 12, 10)]
+    assert {r.status for r in kept} == {"scheduled"}
+
+
+def test_ending_a_cohort_cancels_its_future_sessions_and_keeps_its_past(db, build, clock):
+    cohort = build.cohort(starts_on=date(2026, 11, 2))
+    cohorts.update_cohort(cohort.id, {"status": "ended"}, clock(), build.policy)
+    rows = _sessions(db, cohort)
+    assert {r.status for r in rows if r.starts_at > clock()} == {"cancelled"}
+    assert {r.status for r in rows if r.starts_at <= clock()} == {"scheduled"}
+    assert db.session.get(type(cohort), cohort.id).ends_on == date(2026, 11, 30)
+
+
+def test_an_ended_cohort_cannot_run_again(build, clock):
+    import pytest
+
+    from scheduler.errors import InvalidTransition
+
+    cohort = build.cohort()
+    cohorts.update_cohort(cohort.id, {"status": "ended"}, clock(), build.policy)
+    with pytest.raises(InvalidTransition):
+        cohorts.update_cohort(cohort.id, {"status": "running"}, clock(), build.policy)
+
+
+def test_opening_a_forming_cohort_creates_its_sessions(db, build, clock):
+    cohort = build.cohort(status="forming", starts_on=None)
+    cohorts.update_cohort(cohort.id, {"status": "running", "starts_on": date(2026, 12, 7)},
+                          clock(), build.policy)
+    rows = _sessions(db, cohort)
+    assert rows[0].occurs_on == date(2026, 12, 7)
+    assert db.session.get(type(cohort), cohort.id).opened_at == clock()
+
+
+def test_a_session_moved_by_hand_keeps_its_new_time_through_later_pattern_runs(
+        db, build, clock):
+    cohort = build.cohort()
+    target = next(r for r in _sessions(db, cohort) if r.occurs_on == date(2026, 12, 7))
+    new_start = datetime(2026, 12, 8, 23, 0, tzinfo=UTC)
+    cohorts.move_session(target.id, new_start, None, clock())
+    cohorts.update_cohort(cohort.id, {"start_time": time(17, 0)}, clock(), build.policy)
+    moved = db.session.get(GroupSession, target.id)
+    assert moved.starts_at == new_start and moved.revision == 1

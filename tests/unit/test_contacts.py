@@ -28,3 +28,20 @@ def test_time_helpers_show_program_local_time():
     from scheduler.timeutil import human_when
 
     assert human_when(datetime(2026, 12, 7, 23, 0, tzinfo=UTC)) == "Mon Dec 7, 6:00 PM"
+
+
+def test_policy_numbers_can_be_set_from_the_environment():
+    from scheduler.config import Policy, policy_from_environment
+
+    policy = policy_from_environment({"REGROUP_POLICY_RESUME_WINDOW_DAYS": "45"})
+    assert policy.resume_window_days == 45
+    assert policy.credit_window_days == Policy().credit_window_days
+
+
+def test_a_policy_number_that_is_not_a_number_stops_the_start():
+    import pytest
+
+    from scheduler.config import policy_from_environment
+
+    with pytest.raises(RuntimeError, match="RESUME_WINDOW_DAYS"):
+        policy_from_environment({"REGROUP_POLICY_RESUME_WINDOW_DAYS": "soon"})
