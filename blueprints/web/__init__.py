@@ -186,3 +186,11 @@ def _day(value):
 def _clock(value):
     hour = value.strftime("%I").lstrip("0") or "12"
     return f"{hour}:{value:%M %p}"
+
+
+@bp.app_template_filter("local_day")
+def _local_day(value):
+    from scheduler.timeutil import to_local
+
+    local = to_local(value)
+    return f"{local:%a %b} {local.day}"

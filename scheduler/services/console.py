@@ -275,6 +275,7 @@ class TimelineItem:
     kind: str
     text: str
     detail: str = ""
+    all_day: bool = False  # a date, not a moment: show no time
 
 
 @dataclass
@@ -318,14 +319,15 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
         items.append(TimelineItem(_midnight(e.joined_on), "enrollment",
                                   f"Joined {cohort.name}",
                                   f"{e.credited_sessions} sessions credited"
-                                  if e.credited_sessions else ""))
+                                  if e.credited_sessions else "", all_day=True))
         if e.paused_at:
             items.append(TimelineItem(e.paused_at, "pause", f"Paused in {cohort.name}",
                                       "seat held" if e.hold_until and e.hold_until > now
                                       else ""))
         if e.left_on:
             items.append(TimelineItem(_midnight(e.left_on), "enrollment",
-                                      f"{e.status.capitalize()} in {cohort.name}"))
+                                      f"{e.status.capitalize()} in {cohort.name}",
+                                      all_day=True))
     for r in db.session.scalars(sa.select(ReturnRequest).where(
             ReturnRequest.client_id == client_id)):
         items.append(TimelineItem(r.requested_at, "return",

@@ -79,7 +79,7 @@ def test_a_coordinator_adds_a_closure_after_seeing_its_preview(
     _settle(db)
     shot(page, "closure-preview")
 
-    page.get_by_role("button", name="Confirm closure and cancel 1").click()
+    page.get_by_role("button", name="Confirm closure and cancel 1 session").click()
     page.wait_for_selector(".flash")
     assert "1 group session cancelled" in page.inner_text(".flash")
     shot(page, "closure-added")
