@@ -19,7 +19,8 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return url_for("web.today")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+    if (parts.scheme or parts.netloc or not target.startswith("/")
+            or target.startswith("//") or "\\" in target):
         return url_for("web.today")
     return target
 

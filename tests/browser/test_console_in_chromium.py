@@ -2,10 +2,13 @@
 
 from datetime import date
 
+import pytest
 import sqlalchemy as sa
 
 from scheduler.models import Attendance, Closure, GroupSession
 from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in
+
+pytestmark = pytest.mark.browser
 
 
 def _settle(db):
@@ -155,14 +158,36 @@ def test_sign_in_is_rate_limited_after_ten_failed_tries(
     shot(page, "login-rate-limited")
 
 
+def _waiting_with_an_open_offer(db, cohort_id, clock):
+    """Two people in line for a cohort, the first holding a timed seat offer (the
+    waitlist work makes offers; here one row stands in so the page shows one)."""
+    from datetime import timedelta
+
+    from scheduler.models import SeatOffer
+    from scheduler.services.clients import create_client
+    from scheduler.services.waitlist import join_waitlist
+
+    first = create_client({"name": "Quinn Waiting"}, clock())
+    second = create_client({"name": "Rowan Waiting"}, clock())
+    entry = join_waitlist(first.id, cohort_id, clock())
+    join_waitlist(second.id, cohort_id, clock())
+    entry.status = "offered"
+    db.session.add(SeatOffer(cohort_id=cohort_id, client_id=first.id,
+                             waitlist_entry_id=entry.id, offered_at=clock(),
+                             expires_at=clock() + timedelta(hours=24),
+                             token_hash="0" * 64))
+    db.session.commit()
+
+
 def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
-        app, db, live_server, browser_page, staff_with_password):
+        app, db, clock, live_server, browser_page, staff_with_password):
     from scheduler.models import Client, Cohort, Enrollment
 
     assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
     cohort_id = db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)).first()
     client_id = db.session.scalars(sa.select(Client.id).join(
         Enrollment, Enrollment.client_id == Client.id).order_by(Client.id)).first()
+    _waiting_with_an_open_offer(db, cohort_id, clock)
     _settle(db)
     credentials = staff_with_password("admin")
     pages = {"today": "/", "cohorts": "/cohorts", "cohort": f"/cohorts/{cohort_id}",

@@ -83,6 +83,20 @@ def test_a_sign_in_link_never_sends_staff_to_another_site(app, staff_user):
     assert response.headers["Location"] == "/"
 
 
+def test_a_sign_in_link_with_a_backslash_host_is_ignored(app, staff_user):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post_form("/login", "/login", {
+        "email": "coordinator@console.test", "password": PASSWORD,
+        "next": "/\\evil.example/steal"})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_client_gets_a_404_page_and_no_audit_event(console_as, db):
+    response = console_as("viewer").get("/clients/999")
+    assert response.status_code == 404
+    assert _audit(db, action="read") == []
+
+
 def test_signing_out_ends_the_session(console_as):
     console = console_as("viewer")
     console.post_form("/", "/logout", {})
