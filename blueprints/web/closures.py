@@ -24,17 +24,19 @@ def closures():
     day, location_id = date_arg("date"), int_arg("location_id")
     reason = (request.args.get("reason") or "").strip()
     errors = {}
-    preview = None
+    preview, already = None, []
     if request.args.get("date") is not None:
         if day is None:
             errors["date"] = "Choose a date."
         else:
             preview = cohort_service.sessions_on_closure(location_id, day)
+            already = console.closures_on(day, location_id)
     if request.args.get("date") is not None and not reason:
         errors["reason"] = "Say why (staff and the cancellation notice show it)."
     return render_template("console/closures.html", locations=console.locations(),
                            day=day, location_id=location_id, reason=reason,
-                           preview=preview if not errors else None, errors=errors,
+                           preview=preview if not errors else None, already=already,
+                           errors=errors,
                            closures=_recent_closures()), 422 if errors else 200
 
 

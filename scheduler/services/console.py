@@ -19,6 +19,7 @@ from scheduler.models import (
     AuditEvent,
     CheckIn,
     Client,
+    Closure,
     Cohort,
     Enrollment,
     GroupSession,
@@ -415,6 +416,15 @@ def audit_choices() -> tuple[list[str], list[str]]:
 def staff_list() -> list[StaffUser]:
     return list(db.session.scalars(sa.select(StaffUser).order_by(StaffUser.name,
                                                                  StaffUser.email)))
+
+
+def closures_on(day: date, location_id: int | None) -> list[Closure]:
+    """Closures already recorded for that day which cover that location (or all)."""
+    query = sa.select(Closure).where(Closure.date == day)
+    if location_id is not None:
+        query = query.where(sa.or_(Closure.location_id == location_id,
+                                   Closure.location_id.is_(None)))
+    return list(db.session.scalars(query.order_by(Closure.id)))
 
 
 def locations() -> list[Location]:

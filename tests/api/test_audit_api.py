@@ -75,3 +75,11 @@ def test_recording_attendance_is_audited_against_the_group_session(api_as, build
     [event] = _events(db)
     assert (event.action, event.entity, event.entity_id) == (
         "update", "group_session", session_id)
+
+
+def test_listing_clients_is_audited_as_one_read_of_client_records(api, build, db):
+    build.client()
+    api.get("/api/v1/clients?q=Cl")
+    [event] = _events(db)
+    assert (event.action, event.entity, event.entity_id, event.detail["query"]) == (
+        "read", "client", None, "q=Cl")

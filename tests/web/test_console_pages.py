@@ -270,3 +270,14 @@ def test_every_console_page_renders_for_the_demo_program(console_as, app, db):
                  f"/clients/{client_id}", "/closures", "/closures?date=2026-12-25&reason=x",
                  "/admin/audit", "/admin/staff"):
         assert admin.get(path).status_code == 200, path
+
+
+def test_the_closure_preview_says_when_the_day_is_already_closed(console_as, build, clock):
+    from scheduler.services.cohorts import create_closure
+
+    cohort = build.cohort()
+    create_closure(None, date(2026, 12, 2), "Snow day", clock(), build.policy)
+    page = console_as("coordinator").get(
+        f"/closures?date=2026-12-02&location_id={cohort.location_id}&reason=Holiday"
+    ).get_data(as_text=True)
+    assert "Already closed at every location: Snow day" in page
