@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint pg-test bench clean
+.PHONY: install run test lint pg-test bench clean browser-deps
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,11 +32,25 @@ lint: install
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (REQUIRE_POSTGRES=1 makes
 # a missing PostgreSQL a failure instead of a skip).
-test: install lint
+# The browser tests drive Debian's chromium; install it once when missing (root),
+# otherwise say what to do. Idempotent: does nothing when it is there.
+CHROMIUM ?= /usr/bin/chromium
+browser-deps:
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = "0" ]; then \
+		echo "== installing chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "The browser tests need Debian's chromium at $(CHROMIUM)."; \
+		echo "Install it with: sudo apt-get update && sudo apt-get install -y chromium"; \
+		exit 1; \
+	fi
+
+test: install lint browser-deps
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/integration tests/api; \
+		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/integration tests/api tests/web; \
 	elif [ "$$REQUIRE_POSTGRES" = "1" ]; then \
 		echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"; exit 1; \
 	else echo "(PostgreSQL pass skipped: set TEST_DATABASE_URL to run it)"; fi

@@ -7,8 +7,10 @@ def register_blueprints(app) -> None:
     from blueprints import errors, health
     from blueprints.api import register_api
     from blueprints.limits import init_limits
+    from blueprints.web import init_web
 
     init_limits(app)
     register_api(app)
+    init_web(app)
     app.register_blueprint(health.bp)
     errors.register(app)

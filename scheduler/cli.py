@@ -37,6 +37,24 @@ def staff_create(email: str, role: str, name: str, password: str | None) -> None
     click.echo(token)
 
 
+@staff_cli.command("password")
+@click.argument("email")
+@click.option("--password", default=None,
+              help="The new console password (asked for, hidden, when left out).")
+def staff_password(email: str, password: str | None) -> None:
+    """Set a staff user's console sign-in password."""
+    from scheduler.errors import DomainError
+    from scheduler.services.staff import set_password, staff_by_email
+
+    if password is None:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = set_password(staff_by_email(email).id, password, _now())
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Password set for {user.role} {user.email}.")
+
+
 @staff_cli.command("token")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default=None,

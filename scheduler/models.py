@@ -451,6 +451,7 @@ class AuditEvent(db.Model):
     """Append-only: who read or changed what, when, from where. Never updated."""
 
     __tablename__ = "audit_event"
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity", "entity_id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)

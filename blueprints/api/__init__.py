@@ -85,6 +85,74 @@ class Blueprint(SmorestBlueprint):
         kwargs.setdefault("url_prefix", "/api/v1")
         super().__init__(*args, **kwargs)
         self.before_request(authenticate)
+        self.after_request(audit_api_call)
+
+
+# Reads of these routes show client records, so each one is audited. Later areas
+# (returns, waitlists, feeds) fall under these words too; a view can also say so
+# itself with ``@reads_client_record``.
+CLIENT_RECORD_WORDS = ("/clients", "/roster", "/waitlist", "/attendance", "/returns",
+                       "/enrollments", "/offers", "/feed")
+ENTITY_OF_ARG = {"session_id": "group_session", "return_id": "return_request"}
+ENTITY_OF_COLLECTION = {"returns": "return_request", "waitlist": "waitlist_entry",
+                        "group-sessions": "group_session", "closures": "closure"}
+ACTION_OF_METHOD = {"POST": "create", "PUT": "update", "PATCH": "update",
+                    "DELETE": "delete"}
+
+
+def reads_client_record(view):
+    """Mark a GET view whose answer shows client records (it is audited)."""
+    view._reads_client_record = True
+    return view
+
+
+def _view_target():
+    view = current_app.view_functions.get(request.endpoint)
+    view_class = getattr(view, "view_class", None)
+    if view_class is not None:
+        return getattr(view_class, request.method.lower(), None) or view
+    return view
+
+
+def _entity_of(rule: str, view_args: dict, response) -> tuple[str, int | None]:
+    """The record a call is about: the first id in its path, else the collection's
+    singular name with the id of what was made (``/clients`` POST -> client 7)."""
+    for name, value in (view_args or {}).items():
+        if name.endswith("_id") or name in ENTITY_OF_ARG:
+            return ENTITY_OF_ARG.get(name, name.removesuffix("_id")), value
+    collection = rule.removeprefix("/api/v1/").split("/")[0]
+    entity = ENTITY_OF_COLLECTION.get(collection, collection.removesuffix("s")
+                                      ).replace("-", "_")
+    made = response.get_json(silent=True) if response.is_json else None
+    return entity, made.get("id") if isinstance(made, dict) else None
+
+
+def audit_api_call(response):
+    """After every authenticated API call: writes (2xx or 409) and reads of client
+    records append one AuditEvent each."""
+    from scheduler.services import audit
+
+    staff = g.get("staff")
+    if staff is None or request.url_rule is None:
+        return response
+    rule, method, status = request.url_rule.rule, request.method, response.status_code
+    if method in READ_METHODS:
+        wanted = method == "GET" and 200 <= status < 300 and (
+            any(word in rule for word in CLIENT_RECORD_WORDS)
+            or getattr(_view_target(), "_reads_client_record", False))
+        action = "read"
+    else:
+        wanted = 200 <= status < 300 or status == 409
+        action = ACTION_OF_METHOD.get(method, method.lower())
+    if not wanted:
+        return response
+    entity, entity_id = _entity_of(rule, request.view_args, response)
+    detail = {"via": "api", "method": method, "path": request.path, "status": status}
+    if method == "GET" and request.query_string:
+        detail["query"] = request.query_string.decode("utf-8", "replace")[:200]
+    audit.record(action, entity, entity_id, staff_id=staff.id, ip=request.remote_addr,
+                 now=now(), detail=detail)
+    return response
 
 
 def paginate(query, pagination_parameters):

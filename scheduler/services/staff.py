@@ -57,3 +57,57 @@ def token_for_email(email: str, now: datetime, *, create_role: str | None = None
     token = issue_token(user, now)
     db.session.commit()
     return user, token
+
+
+def staff_for_sign_in(email: str, password: str) -> StaffUser | None:
+    """The active staff user with this email and password, or None.
+
+    An unknown email still costs one hash check, so the answer time does not tell
+    which addresses have accounts.
+    """
+    from scheduler.passwords import check_password, hash_password
+
+    user = db.session.scalar(
+        sa.select(StaffUser).where(StaffUser.email == (email or "").strip().lower()))
+    if user is None:
+        check_password(_dummy_hash(hash_password), password)
+        return None
+    if not user.active or not check_password(user.password_hash, password):
+        return None
+    return user
+
+
+_DUMMY: list[str] = []
+
+
+def _dummy_hash(hash_password) -> str:
+    if not _DUMMY:
+        _DUMMY.append(hash_password("not-a-real-password"))
+    return _DUMMY[0]
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+def set_password(staff_id: int, password: str, now: datetime) -> StaffUser:
+    """Give a staff user a new console password (an admin's reset, or the CLI)."""
+    from scheduler.passwords import hash_password
+
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise InvalidValue(f"Use at least {MIN_PASSWORD_LENGTH} characters",
+                           field="password")
+    user = db.session.get(StaffUser, staff_id)
+    if user is None:
+        raise NotFound(f"Staff user {staff_id} was not found")
+    user.password_hash = hash_password(password)
+    user.updated_at = now
+    db.session.commit()
+    return user
+
+
+def staff_by_email(email: str) -> StaffUser:
+    user = db.session.scalar(
+        sa.select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    if user is None:
+        raise NotFound(f"No staff user {email}", field="email")
+    return user

@@ -1,0 +1,196 @@
+"""The staff console: server-rendered pages behind email + password sign-in.
+
+Every page needs a signed-in staff user. Reads are open to every role; a POST
+needs coordinator or admin unless the view says otherwise with ``@allow(...)``
+(clinicians take attendance); ``@admin_only`` closes a page to everyone else.
+Each module adds its routes to the one ``bp``; round two adds ``returners.py``
+and its module name to ``PAGES``.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from importlib import import_module
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+
+from scheduler.errors import DomainError
+from scheduler.models import ROLES, StaffUser, db
+
+bp = Blueprint("web", __name__)
+login_manager = LoginManager()
+csrf = CSRFProtect()
+
+READ_METHODS = {"GET", "HEAD", "OPTIONS"}
+WRITERS = ("admin", "coordinator")
+PUBLIC_ENDPOINTS = {"web.login"}
+PAGES = ("auth", "today", "cohorts", "clients", "closures", "admin")
+NAV = (("web.today", "Today"), ("web.cohorts", "Cohorts"), ("web.clients", "Clients"),
+       ("web.closures", "Closures"))
+
+
+def allow(*roles: str):
+    """Let these roles POST to the decorated view."""
+
+    def mark(view):
+        view._roles = roles
+        return view
+
+    return mark
+
+
+def admin_only(view):
+    view._roles = view._read_roles = ("admin",)
+    return view
+
+
+def can_write(roles: tuple[str, ...] = WRITERS) -> bool:
+    return current_user.is_authenticated and current_user.role in roles
+
+
+@login_manager.user_loader
+def _load_staff(staff_id: str) -> StaffUser | None:
+    user = db.session.get(StaffUser, int(staff_id)) if staff_id.isdigit() else None
+    return user if user is not None and user.active else None
+
+
+@bp.before_request
+def _require_sign_in_and_role():
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
+    if not current_user.is_authenticated:
+        if request.method in READ_METHODS:
+            return redirect(url_for("web.login", next=request.full_path.rstrip("?")))
+        abort(401)
+    view = current_app.view_functions.get(request.endpoint)
+    if request.method in READ_METHODS:
+        allowed = getattr(view, "_read_roles", ROLES)
+    else:
+        allowed = getattr(view, "_roles", WRITERS)
+    if current_user.role not in allowed:
+        abort(403)
+    return None
+
+
+@bp.after_request
+def _no_store(response):
+    # console pages show client records: never cache them in the browser or a proxy
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    return response
+
+
+def _error_page(status: int, title: str, message: str):
+    return render_template("console/error.html", status=status, title=title,
+                           message=message), status
+
+
+@bp.errorhandler(DomainError)
+def _domain_error(exc: DomainError):
+    db.session.rollback()
+    return _error_page(exc.status, "That could not be done", exc.message)
+
+
+@bp.errorhandler(CSRFError)
+def _csrf_error(exc: CSRFError):
+    return _error_page(400, "Please try again",
+                       "This form had expired or was not sent from Regroup. "
+                       "Go back, reload the page and send it again.")
+
+
+@bp.errorhandler(401)
+def _unauthorised(_exc):
+    return _error_page(401, "Please sign in", "Your sign-in has ended; sign in again.")
+
+
+@bp.errorhandler(403)
+def _forbidden(_exc):
+    return _error_page(403, "Not available to your role",
+                       "Your role can read this but not change it. "
+                       "Ask a coordinator or an admin.")
+
+
+@bp.errorhandler(404)
+def _not_found(_exc):
+    return _error_page(404, "Not found", "There is nothing at this address.")
+
+
+@bp.errorhandler(429)
+def _too_many(_exc):
+    return _error_page(429, "Too many tries",
+                       "Too many sign-in attempts from here. Wait a minute and try again.")
+
+
+@bp.app_context_processor
+def _console_globals():
+    return {"nav": NAV, "can_write": can_write}
+
+
+def _csrf_unless_api():
+    """CSRF on every form. The JSON API under /api/ uses bearer tokens (no cookies)
+    and the public JSON door /api/v1/public/* takes no cookies either."""
+    if request.path.startswith("/api/"):
+        return
+    csrf.protect()
+
+
+def init_web(app) -> None:
+    app.config.setdefault("WTF_CSRF_CHECK_DEFAULT", False)
+    # a console tab stays open all day: the token lives as long as the sign-in
+    app.config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    app.config.setdefault("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=app.config.get("CONSOLE_SESSION_HOURS", 12))
+    csrf.init_app(app)
+    app.before_request(_csrf_unless_api)
+    login_manager.init_app(app)
+    login_manager.login_view = "web.login"
+    login_manager.login_message = "Please sign in to see that page."
+    login_manager.session_protection = "strong"
+    for name in PAGES:
+        import_module(f"blueprints.web.{name}")
+    app.register_blueprint(bp)
+
+
+@bp.app_template_filter("local_time")
+def _local_time(value):
+    from scheduler.timeutil import human_time
+
+    return human_time(value) if value else ""
+
+
+@bp.app_template_filter("when")
+def _when(value):
+    from scheduler.timeutil import human_when
+
+    return human_when(value) if value else ""
+
+
+@bp.app_template_filter("day")
+def _day(value):
+    return f"{value:%a %b} {value.day}, {value.year}" if value else ""
+
+
+@bp.app_template_filter("clock")
+def _clock(value):
+    hour = value.strftime("%I").lstrip("0") or "12"
+    return f"{hour}:{value:%M %p}"
+
+
+@bp.app_template_filter("local_day")
+def _local_day(value):
+    from scheduler.timeutil import to_local
+
+    local = to_local(value)
+    return f"{local:%a %b} {local.day}"

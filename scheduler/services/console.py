@@ -1,0 +1,431 @@
+"""Read-only queries behind the staff console pages. Nothing here writes.
+
+Each function loads what one page shows in a few queries (no per-row queries in
+loops over rosters) and returns plain dataclasses the templates read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from scheduler.config import Policy
+from scheduler.models import (
+    WEEKDAYS,
+    Attendance,
+    AuditEvent,
+    CheckIn,
+    Client,
+    Closure,
+    Cohort,
+    Enrollment,
+    GroupSession,
+    Location,
+    Notification,
+    ReturnRequest,
+    SeatOffer,
+    StaffUser,
+    Track,
+    WaitlistEntry,
+    db,
+)
+from scheduler.services.common import get, seats_by_cohort
+from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
+
+ATTENDED = ("present", "late")
+
+
+@dataclass
+class Seats:
+    capacity: int
+    enrolled: int = 0
+    held: int = 0
+    offered: int = 0
+
+    @property
+    def taken(self) -> int:
+        return self.enrolled + self.held
+
+    @property
+    def free(self) -> int:
+        return max(self.capacity - self.enrolled - self.held - self.offered, 0)
+
+    def percent(self, n: int) -> float:
+        return round(100 * n / self.capacity, 1) if self.capacity else 0.0
+
+
+@dataclass
+class RosterLine:
+    enrollment: Enrollment
+    client: Client
+    attended: int
+    total: int
+    mark: str | None = None
+
+    @property
+    def done(self) -> int:
+        return self.attended + self.enrollment.credited_sessions
+
+
+@dataclass
+class TodaySession:
+    group_session: GroupSession
+    cohort: Cohort
+    lines: list[RosterLine]
+
+
+@dataclass
+class LocationDay:
+    location: Location
+    sessions: list[TodaySession]
+
+
+def _day_bounds(day: date, tz: ZoneInfo = PROGRAM_TZ) -> tuple[datetime, datetime]:
+    return local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
+
+
+def _attended_by_enrollment(enrollment_ids: list[int]) -> dict[int, int]:
+    """Attended group sessions since joining, per enrollment, in one query."""
+    if not enrollment_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Enrollment.id, sa.func.count(Attendance.id))
+        .join(GroupSession, GroupSession.cohort_id == Enrollment.cohort_id)
+        .join(Attendance, sa.and_(Attendance.group_session_id == GroupSession.id,
+                                  Attendance.client_id == Enrollment.client_id))
+        .where(Enrollment.id.in_(enrollment_ids), Attendance.status.in_(ATTENDED),
+               GroupSession.occurs_on >= Enrollment.joined_on)
+        .group_by(Enrollment.id))
+    return dict(rows.all())
+
+
+def _holding_seat(now: datetime):
+    return sa.or_(Enrollment.status == "active",
+                  sa.and_(Enrollment.status == "paused", Enrollment.hold_until > now))
+
+
+def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterLine]]:
+    """Active and seat-holding paused enrollments per cohort, with progress."""
+    if not cohort_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Enrollment, Client, Track.sessions_to_complete)
+        .join(Client, Client.id == Enrollment.client_id)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
+        .where(Enrollment.cohort_id.in_(cohort_ids), _holding_seat(now))
+        .order_by(Client.name, Enrollment.id)).all()
+    attended = _attended_by_enrollment([e.id for e, _, _ in rows])
+    out: dict[int, list[RosterLine]] = {cid: [] for cid in cohort_ids}
+    for enrollment, client, total in rows:
+        out[enrollment.cohort_id].append(
+            RosterLine(enrollment, client, attended.get(enrollment.id, 0), total))
+    return out
+
+
+def today(now: datetime) -> list[LocationDay]:
+    """Every group session today (program time zone), per location, with rosters
+    and the attendance already taken."""
+    start, end = _day_bounds(local_today(now))
+    rows = db.session.execute(
+        sa.select(GroupSession, Cohort, Location)
+        .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
+        .where(GroupSession.starts_at >= start, GroupSession.starts_at < end)
+        .order_by(Location.name, GroupSession.starts_at, Cohort.name)).all()
+    lines = roster_lines(sorted({c.id for _, c, _ in rows}), now)
+    marks = {(a.group_session_id, a.client_id): a.status for a in db.session.scalars(
+        sa.select(Attendance).where(Attendance.group_session_id.in_([s.id for s, _, _ in rows])))}
+    days: dict[int, LocationDay] = {}
+    for group_session, cohort, location in rows:
+        day = days.setdefault(location.id, LocationDay(location, []))
+        session_lines = [RosterLine(line.enrollment, line.client, line.attended, line.total,
+                                    marks.get((group_session.id, line.client.id)))
+                         for line in lines[cohort.id]
+                         if line.enrollment.joined_on <= group_session.occurs_on]
+        day.sessions.append(TodaySession(group_session, cohort, session_lines))
+    return list(days.values())
+
+
+@dataclass
+class CohortCard:
+    cohort: Cohort
+    seats: Seats
+
+
+@dataclass
+class WeekGrid:
+    location: Location
+    times: list[time]
+    days: tuple[str, ...]
+    cells: dict[tuple[time, str], list[CohortCard]] = field(default_factory=dict)
+
+
+def _seats(cohort: Cohort, counts: dict[int, dict[str, int]]) -> Seats:
+    return Seats(cohort.capacity, **counts.get(cohort.id, {}))
+
+
+def week_grid(now: datetime) -> list[WeekGrid]:
+    """Running cohorts per location laid out by start time (rows) and weekday
+    (columns), each with its seats taken, held, offered and free."""
+    counts = seats_by_cohort(now)
+    grids: dict[int, WeekGrid] = {}
+    for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
+        grids[location.id] = WeekGrid(location, [], WEEKDAYS)
+    cohorts = db.session.scalars(sa.select(Cohort).where(Cohort.status == "running")
+                                 .order_by(Cohort.start_time, Cohort.name))
+    for cohort in cohorts:
+        grid = grids[cohort.location_id]
+        if cohort.start_time not in grid.times:
+            grid.times.append(cohort.start_time)
+        for day in cohort.weekday_list:
+            grid.cells.setdefault((cohort.start_time, day), []).append(
+                CohortCard(cohort, _seats(cohort, counts)))
+    for grid in grids.values():
+        grid.times.sort()
+        used = {d for (_, d) in grid.cells}
+        grid.days = tuple(d for d in WEEKDAYS if d in used or d in WEEKDAYS[:5])
+    return list(grids.values())
+
+
+@dataclass
+class FormingCohort:
+    cohort: Cohort
+    members: int
+    ready: bool
+
+
+def forming_cohorts(policy: Policy) -> list[FormingCohort]:
+    """Cohorts still forming, with how many people are gathered (waiting or
+    enrolled) and whether they reached the minimum to open."""
+    cohorts = list(db.session.scalars(sa.select(Cohort).where(Cohort.status == "forming")
+                                      .order_by(Cohort.location_id, Cohort.name)))
+    ids = [c.id for c in cohorts]
+    waiting = dict(db.session.execute(
+        sa.select(WaitlistEntry.cohort_id, sa.func.count()).where(
+            WaitlistEntry.cohort_id.in_(ids), WaitlistEntry.status.in_(("waiting", "offered")))
+        .group_by(WaitlistEntry.cohort_id)).all()) if ids else {}
+    enrolled = dict(db.session.execute(
+        sa.select(Enrollment.cohort_id, sa.func.count()).where(
+            Enrollment.cohort_id.in_(ids), Enrollment.status == "active")
+        .group_by(Enrollment.cohort_id)).all()) if ids else {}
+    out = []
+    for cohort in cohorts:
+        members = waiting.get(cohort.id, 0) + enrolled.get(cohort.id, 0)
+        out.append(FormingCohort(cohort, members, members >= policy.fresh_min_size))
+    return out
+
+
+@dataclass
+class WaitingLine:
+    position: int
+    entry: WaitlistEntry
+    client: Client
+    offer: SeatOffer | None
+
+
+@dataclass
+class CohortPage:
+    cohort: Cohort
+    seats: Seats
+    upcoming: list[GroupSession]
+    roster: list[RosterLine]
+    waitlist: list[WaitingLine]
+    open_offers: list[tuple[SeatOffer, Client]]
+
+
+def cohort_page(cohort_id: int, now: datetime, upcoming: int = 8) -> CohortPage:
+    cohort = get(Cohort, cohort_id, "Cohort")
+    counts = seats_by_cohort(now)
+    start, _ = _day_bounds(local_today(now))
+    sessions = list(db.session.scalars(
+        sa.select(GroupSession).where(GroupSession.cohort_id == cohort_id,
+                                      GroupSession.starts_at >= start)
+        .order_by(GroupSession.starts_at).limit(upcoming)))
+    offers = db.session.execute(
+        sa.select(SeatOffer, Client).join(Client, Client.id == SeatOffer.client_id)
+        .where(SeatOffer.cohort_id == cohort_id, SeatOffer.status == "open")
+        .order_by(SeatOffer.expires_at)).all()
+    offer_by_entry = {o.waitlist_entry_id: o for o, _ in offers}
+    entries = db.session.execute(
+        sa.select(WaitlistEntry, Client).join(Client, Client.id == WaitlistEntry.client_id)
+        .where(WaitlistEntry.cohort_id == cohort_id,
+               WaitlistEntry.status.in_(("waiting", "offered")))
+        .order_by(WaitlistEntry.priority.desc(), WaitlistEntry.requested_at,
+                  WaitlistEntry.id)).all()
+    waitlist = [WaitingLine(n, entry, client, offer_by_entry.get(entry.id))
+                for n, (entry, client) in enumerate(entries, start=1)]
+    return CohortPage(cohort, _seats(cohort, counts), sessions,
+                      roster_lines([cohort_id], now)[cohort_id], waitlist,
+                      [(o, c) for o, c in offers])
+
+
+def search_clients(q: str | None, limit: int = 50) -> list[Client]:
+    query = sa.select(Client).order_by(Client.name, Client.id).limit(limit)
+    if q:
+        like = f"%{q.strip()}%"
+        query = query.where(sa.or_(Client.name.ilike(like), Client.email.ilike(like),
+                                   Client.phone.ilike(like)))
+    return list(db.session.scalars(query))
+
+
+@dataclass
+class TimelineItem:
+    at: datetime
+    kind: str
+    text: str
+    detail: str = ""
+    all_day: bool = False  # a date, not a moment: show no time
+
+
+@dataclass
+class EnrollmentProgress:
+    enrollment: Enrollment
+    cohort: Cohort
+    attended: int
+    total: int
+
+    @property
+    def done(self) -> int:
+        return self.attended + self.enrollment.credited_sessions
+
+
+@dataclass
+class ClientPage:
+    client: Client
+    enrollments: list[EnrollmentProgress]
+    timeline: list[TimelineItem]
+    messages: list[Notification]
+
+
+def _midnight(day: date) -> datetime:
+    return local_instant(day, time(0))
+
+
+def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
+    """A client's enrollments with progress, and one timeline (newest first) of
+    enrollments, pauses, return requests, check-ins, attendance, waitlists, offers
+    and messages."""
+    client = get(Client, client_id, "Client")
+    rows = db.session.execute(
+        sa.select(Enrollment, Cohort, Track.sessions_to_complete)
+        .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
+        .where(Enrollment.client_id == client_id).order_by(Enrollment.joined_on.desc(),
+                                                           Enrollment.id.desc())).all()
+    attended = _attended_by_enrollment([e.id for e, _, _ in rows])
+    progress = [EnrollmentProgress(e, c, attended.get(e.id, 0), total) for e, c, total in rows]
+    items: list[TimelineItem] = []
+    for e, cohort, _ in rows:
+        items.append(TimelineItem(_midnight(e.joined_on), "enrollment",
+                                  f"Joined {cohort.name}",
+                                  f"{e.credited_sessions} sessions credited"
+                                  if e.credited_sessions else "", all_day=True))
+        if e.paused_at:
+            items.append(TimelineItem(e.paused_at, "pause", f"Paused in {cohort.name}",
+                                      "seat held" if e.hold_until and e.hold_until > now
+                                      else ""))
+        if e.left_on:
+            items.append(TimelineItem(_midnight(e.left_on), "enrollment",
+                                      f"{e.status.capitalize()} in {cohort.name}",
+                                      all_day=True))
+    for r in db.session.scalars(sa.select(ReturnRequest).where(
+            ReturnRequest.client_id == client_id)):
+        items.append(TimelineItem(r.requested_at, "return",
+                                  f"Asked to come back ({r.channel.replace('_', ' ')})",
+                                  r.message or ""))
+        for stamp, text in ((r.checked_in_at, "Check-in done"), (r.placed_at, "Placed"),
+                            (r.first_attended_at, "First group session back"),
+                            (r.closed_at, "Return request closed")):
+            if stamp:
+                items.append(TimelineItem(stamp, "return", text))
+    for c in db.session.scalars(sa.select(CheckIn).where(CheckIn.client_id == client_id)):
+        items.append(TimelineItem(c.at, "check_in",
+                                  f"Check-in ({c.mode.replace('_', ' ')}), {c.status}"))
+    for a, s, cohort in db.session.execute(
+            sa.select(Attendance, GroupSession, Cohort)
+            .join(GroupSession, GroupSession.id == Attendance.group_session_id)
+            .join(Cohort, Cohort.id == GroupSession.cohort_id)
+            .where(Attendance.client_id == client_id)).all():
+        items.append(TimelineItem(s.starts_at, "attendance", f"{a.status.capitalize()}",
+                                  cohort.name))
+    for w, cohort in db.session.execute(
+            sa.select(WaitlistEntry, Cohort).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
+            .where(WaitlistEntry.client_id == client_id)).all():
+        items.append(TimelineItem(w.requested_at, "waitlist", f"Waitlist for {cohort.name}",
+                                  w.status))
+    for o, cohort in db.session.execute(
+            sa.select(SeatOffer, Cohort).join(Cohort, Cohort.id == SeatOffer.cohort_id)
+            .where(SeatOffer.client_id == client_id)).all():
+        items.append(TimelineItem(o.offered_at, "offer", f"Seat offered in {cohort.name}",
+                                  o.status))
+    messages = list(db.session.scalars(
+        sa.select(Notification).where(Notification.client_id == client_id)
+        .order_by(Notification.due_at.desc(), Notification.id.desc()).limit(limit)))
+    for m in messages:
+        items.append(TimelineItem(m.sent_at or m.due_at, "message",
+                                  f"{m.kind.replace('_', ' ').capitalize()} by {m.channel}",
+                                  m.status))
+    items.sort(key=lambda i: i.at, reverse=True)
+    return ClientPage(client, progress, items[:limit], messages)
+
+
+@dataclass
+class AuditFilter:
+    staff_id: int | None = None
+    entity: str | None = None
+    entity_id: int | None = None
+    action: str | None = None
+    first: date | None = None
+    last: date | None = None
+
+
+def audit_events(f: AuditFilter, page: int = 1, page_size: int = 100,
+                 ) -> tuple[list[tuple[AuditEvent, StaffUser | None]], int]:
+    """Audit events newest first, filtered; (rows with their staff user, total)."""
+    query = sa.select(AuditEvent, StaffUser).outerjoin(
+        StaffUser, StaffUser.id == AuditEvent.staff_id)
+    if f.staff_id:
+        query = query.where(AuditEvent.staff_id == f.staff_id)
+    if f.entity:
+        query = query.where(AuditEvent.entity == f.entity)
+    if f.entity_id is not None:
+        query = query.where(AuditEvent.entity_id == f.entity_id)
+    if f.action:
+        query = query.where(AuditEvent.action == f.action)
+    if f.first:
+        query = query.where(AuditEvent.at >= _midnight(f.first))
+    if f.last:
+        query = query.where(AuditEvent.at < _midnight(f.last + timedelta(days=1)))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.with_only_columns(AuditEvent.id).subquery())) or 0
+    rows = db.session.execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+                              .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
+    return [(e, s) for e, s in rows], total
+
+
+def audit_choices() -> tuple[list[str], list[str]]:
+    """The entities and actions present in the trail, for filter menus."""
+    entities = list(db.session.scalars(sa.select(AuditEvent.entity).distinct()
+                                       .order_by(AuditEvent.entity)))
+    actions = list(db.session.scalars(sa.select(AuditEvent.action).distinct()
+                                      .order_by(AuditEvent.action)))
+    return entities, actions
+
+
+def staff_list() -> list[StaffUser]:
+    return list(db.session.scalars(sa.select(StaffUser).order_by(StaffUser.name,
+                                                                 StaffUser.email)))
+
+
+def closures_on(day: date, location_id: int | None) -> list[Closure]:
+    """Closures already recorded for that day which cover that location (or all)."""
+    query = sa.select(Closure).where(Closure.date == day)
+    if location_id is not None:
+        query = query.where(sa.or_(Closure.location_id == location_id,
+                                   Closure.location_id.is_(None)))
+    return list(db.session.scalars(query.order_by(Closure.id)))
+
+
+def locations() -> list[Location]:
+    return list(db.session.scalars(sa.select(Location).order_by(Location.name)))

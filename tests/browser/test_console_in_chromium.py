@@ -1,0 +1,211 @@
+"""Staff journeys in real headless Chromium against a live server."""
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from scheduler.models import Attendance, Closure, GroupSession
+from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in
+
+pytestmark = pytest.mark.browser
+
+
+def _settle(db):
+    """End the test thread's transaction so the server can write (SQLite)."""
+    db.session.commit()
+
+
+def test_a_coordinator_signs_in_takes_attendance_on_today_and_the_roster_shows_it(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Monday Evening")
+    dana, eli = build.client("Dana Example"), build.client("Eli Sample")
+    build.enroll(dana, cohort)
+    build.enroll(eli, cohort)
+    _settle(db)
+    page = browser_page(DESKTOP)
+    page.goto(f"{live_server}/login")
+    shot(page, "login")
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    shot(page, "today-before")
+
+    card = page.locator("article.card", has_text="Monday Evening")
+    card.locator("label", has_text="Present").first.click()  # Dana (names sort first)
+    card.locator("li.roster-line", has_text="Eli Sample").locator(
+        "label", has_text="Late").click()
+    card.get_by_role("button", name="Save attendance").click()
+    page.wait_for_selector(".flash")
+
+    assert "Attendance saved for 2 people." in page.inner_text(".flash")
+    dana_line = page.locator("li.roster-line", has_text="Dana Example")
+    assert dana_line.locator("[data-mark]").inner_text() == "present"
+    assert page.locator("li.roster-line", has_text="Eli Sample").locator(
+        "[data-mark]").inner_text() == "late"
+    shot(page, "today-after")
+    marks = dict(db.session.execute(sa.select(Attendance.client_id, Attendance.status)).all())
+    _settle(db)
+    assert marks == {dana.id: "present", eli.id: "late"}
+
+
+def test_taking_attendance_works_at_phone_width(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Monday Evening")
+    build.enroll(build.client("Dana Example"), cohort)
+    _settle(db)
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("clinician"))
+    assert fits_width(page)
+    page.get_by_role("button", name="Mark everyone present").click()
+    page.get_by_role("button", name="Save attendance").click()
+    page.wait_for_selector(".flash")
+    assert page.locator("[data-mark]").inner_text() == "present"
+    shot(page, "today-phone")
+
+
+def test_a_coordinator_adds_a_closure_after_seeing_its_preview(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Wednesday Evening")
+    location_name = cohort.location.name
+    _settle(db)
+    page = browser_page(DESKTOP)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    page.get_by_role("link", name="Closures").click()
+    page.get_by_label("Date").fill("2026-12-02")
+    page.get_by_label("Location").select_option(label=location_name)
+    page.get_by_label("Reason").fill("Holiday: the program is closed")
+    page.get_by_role("button", name="Preview").click()
+
+    preview = page.locator("#closure-preview")
+    assert "cancels 1 group session" in preview.inner_text()
+    assert "Wednesday Evening" in preview.inner_text()
+    assert db.session.scalars(sa.select(Closure)).all() == []
+    _settle(db)
+    shot(page, "closure-preview")
+
+    page.get_by_role("button", name="Confirm closure and cancel 1 session").click()
+    page.wait_for_selector(".flash")
+    assert "1 group session cancelled" in page.inner_text(".flash")
+    shot(page, "closure-added")
+    status = db.session.scalar(sa.select(GroupSession.status).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.occurs_on == date(2026, 12, 2)))
+    _settle(db)
+    assert status == "cancelled"
+
+
+def test_a_viewer_sees_no_form_controls_and_a_write_is_refused_with_403(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Monday Evening")
+    client = build.client("Dana Example")
+    client_id = client.id
+    build.enroll(client, cohort)
+    session_id = db.session.scalar(sa.select(GroupSession.id).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.occurs_on == date(2026, 11, 30)))
+    _settle(db)
+    page = browser_page(DESKTOP)
+    sign_in(page, live_server, *staff_with_password("viewer"))
+    assert page.locator("input[type=radio]").count() == 0
+    assert page.get_by_role("button", name="Save attendance").count() == 0
+    shot(page, "today-viewer")
+
+    page.goto(f"{live_server}/clients/{client_id}")
+    assert page.get_by_role("button", name="Save preferences").count() == 0
+    assert page.locator("#prefs-form fieldset:not([disabled])").count() == 0
+    token = page.locator("input[name=csrf_token]").first.get_attribute("value")
+    response = page.request.post(
+        f"{live_server}/group-sessions/{session_id}/attendance",
+        form={"csrf_token": token, f"client-{client_id}": "present"})
+    assert response.status == 403
+    assert db.session.scalars(sa.select(Attendance)).all() == []
+    _settle(db)
+
+
+def test_a_form_without_its_csrf_token_is_refused_with_400(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Monday Evening")
+    build.enroll(build.client("Dana Example"), cohort)
+    _settle(db)
+    page = browser_page(DESKTOP)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    page.evaluate("document.querySelectorAll('form.attendance input[name=csrf_token]')"
+                  ".forEach(function (i) { i.remove(); })")
+    page.locator("label", has_text="Present").first.click()
+    with page.expect_response(lambda r: r.request.method == "POST") as answer:
+        page.get_by_role("button", name="Save attendance").click()
+    assert answer.value.status == 400
+    assert "Please try again" in page.inner_text("h1")
+    shot(page, "csrf-refused")
+    assert db.session.scalars(sa.select(Attendance)).all() == []
+    _settle(db)
+
+
+def test_sign_in_is_rate_limited_after_ten_failed_tries(
+        live_server, browser_page, staff_with_password):
+    email, _ = staff_with_password("coordinator")
+    page = browser_page(DESKTOP)
+    page.goto(f"{live_server}/login")
+    statuses = []
+    for _ in range(11):
+        page.fill("#email", email)
+        page.fill("#password", "not the password")
+        with page.expect_response(lambda r: r.request.method == "POST") as answer:
+            page.get_by_role("button", name="Sign in").click()
+        statuses.append(answer.value.status)
+        if answer.value.status == 429:
+            break
+        page.goto(f"{live_server}/login")
+    assert statuses == [401] * 10 + [429]
+    assert "Too many tries" in page.inner_text("h1")
+    shot(page, "login-rate-limited")
+
+
+def _waiting_with_an_open_offer(db, cohort_id, clock):
+    """Two people in line for a cohort, the first holding a timed seat offer (the
+    waitlist work makes offers; here one row stands in so the page shows one)."""
+    from datetime import timedelta
+
+    from scheduler.models import SeatOffer
+    from scheduler.services.clients import create_client
+    from scheduler.services.waitlist import join_waitlist
+
+    first = create_client({"name": "Quinn Waiting"}, clock())
+    second = create_client({"name": "Rowan Waiting"}, clock())
+    entry = join_waitlist(first.id, cohort_id, clock())
+    join_waitlist(second.id, cohort_id, clock())
+    entry.status = "offered"
+    db.session.add(SeatOffer(cohort_id=cohort_id, client_id=first.id,
+                             waitlist_entry_id=entry.id, offered_at=clock(),
+                             expires_at=clock() + timedelta(hours=24),
+                             token_hash="0" * 64))
+    db.session.commit()
+
+
+def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
+        app, db, clock, live_server, browser_page, staff_with_password):
+    from scheduler.models import Client, Cohort, Enrollment
+
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    cohort_id = db.session.scalars(sa.select(Cohort.id).order_by(Cohort.id)).first()
+    client_id = db.session.scalars(sa.select(Client.id).join(
+        Enrollment, Enrollment.client_id == Client.id).order_by(Client.id)).first()
+    _waiting_with_an_open_offer(db, cohort_id, clock)
+    _settle(db)
+    credentials = staff_with_password("admin")
+    pages = {"today": "/", "cohorts": "/cohorts", "cohort": f"/cohorts/{cohort_id}",
+             "clients": "/clients", "client": f"/clients/{client_id}",
+             "closures": "/closures?date=2026-12-25&location_id=&reason=Holiday",
+             "audit": "/admin/audit", "staff": "/admin/staff"}
+    for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser_page(viewport)
+        sign_in(page, live_server, *credentials)
+        for name, path in pages.items():
+            response = page.goto(f"{live_server}{path}")
+            assert response.status == 200, path
+            assert page.locator("h1").count() == 1, path
+            unlabelled = page.evaluate("""Array.from(document.querySelectorAll(
+                'input:not([type=hidden]), select, textarea')).filter(function (el) {
+                  return !(el.labels && el.labels.length) && !el.getAttribute('aria-label');
+                }).length""")
+            assert unlabelled == 0, path
+            if label == "phone":
+                assert fits_width(page), path
+            shot(page, f"{name}-{label}")

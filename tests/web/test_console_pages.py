@@ -1,0 +1,283 @@
+"""The console's pages, sign-in, roles, CSRF and audit, through Flask's test client."""
+
+from datetime import date
+
+import sqlalchemy as sa
+
+from scheduler.models import Attendance, AuditEvent, Closure, GroupSession
+from tests.web.conftest import PASSWORD, Console, csrf_from
+
+
+def _audit(db, **where):
+    query = sa.select(AuditEvent).order_by(AuditEvent.id)
+    for name, value in where.items():
+        query = query.where(getattr(AuditEvent, name) == value)
+    return list(db.session.scalars(query))
+
+
+def _todays_session(db, cohort):
+    # the clock is Mon 2026-11-30; builder cohorts meet Mon/Wed/Thu
+    return db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id,
+        GroupSession.occurs_on == date(2026, 11, 30))).one()
+
+
+def test_the_console_home_sends_a_visitor_who_is_not_signed_in_to_the_login_page(app):
+    response = app.test_client().get("/")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/login")
+
+
+def test_signing_in_with_the_right_password_opens_today(app, staff_user):
+    staff_user("coordinator")
+    console = Console(app.test_client())
+    response = console.post_form("/login", "/login", {
+        "email": "Coordinator@Console.test", "password": PASSWORD}, follow_redirects=True)
+    assert response.status_code == 200
+    assert "Today" in response.get_data(as_text=True)
+
+
+def test_a_wrong_password_is_refused_and_audited(app, staff_user, db):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post_form(
+        "/login", "/login", {"email": "coordinator@console.test", "password": "nope"})
+    assert response.status_code == 401
+    assert [e.action for e in _audit(db)] == ["sign_in_refused"]
+
+
+def test_the_session_cookie_is_httponly_and_samesite_lax(app, staff_user):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post_form(
+        "/login", "/login", {"email": "coordinator@console.test", "password": PASSWORD})
+    cookie = response.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
+
+
+def test_a_form_without_its_csrf_token_is_refused(app, staff_user):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post("/login", data={
+        "email": "coordinator@console.test", "password": PASSWORD})
+    assert response.status_code == 400
+
+
+def test_the_bearer_token_api_needs_no_csrf_token(api):
+    assert api.post("/api/v1/clients", json={"name": "Ana"}).status_code == 201
+
+
+def test_sign_in_attempts_beyond_the_limit_get_429(app, staff_user):
+    staff_user("coordinator")
+    client = Console(app.test_client())
+    token = csrf_from(client.get("/login").get_data(as_text=True))
+    codes = [client.post("/login", data={"csrf_token": token,
+                                         "email": "coordinator@console.test",
+                                         "password": "wrong"}).status_code
+             for _ in range(11)]
+    assert codes[:10] == [401] * 10 and codes[10] == 429
+
+
+def test_a_sign_in_link_never_sends_staff_to_another_site(app, staff_user):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post_form("/login", "/login", {
+        "email": "coordinator@console.test", "password": PASSWORD,
+        "next": "//evil.example/steal"})
+    assert response.headers["Location"] == "/"
+
+
+def test_a_sign_in_link_with_a_backslash_host_is_ignored(app, staff_user):
+    staff_user("coordinator")
+    response = Console(app.test_client()).post_form("/login", "/login", {
+        "email": "coordinator@console.test", "password": PASSWORD,
+        "next": "/\\evil.example/steal"})
+    assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_client_gets_a_404_page_and_no_audit_event(console_as, db):
+    response = console_as("viewer").get("/clients/999")
+    assert response.status_code == 404
+    assert _audit(db, action="read") == []
+
+
+def test_signing_out_ends_the_session(console_as):
+    console = console_as("viewer")
+    console.post_form("/", "/logout", {})
+    assert console.get("/").status_code == 302
+
+
+def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db):
+    cohort, client = build.cohort(), build.client("Dana Example")
+    build.enroll(client, cohort)
+    gs = _todays_session(db, cohort)
+    console = console_as("coordinator")
+    response = console.post_form("/", f"/group-sessions/{gs.id}/attendance",
+                                 {f"client-{client.id}": "present"})
+    assert response.status_code == 302
+    assert db.session.scalars(sa.select(Attendance.status)).one() == "present"
+    assert 'data-mark="present"' in console.get("/").get_data(as_text=True)
+
+
+def test_a_clinician_may_take_attendance(console_as, build, db):
+    cohort, client = build.cohort(), build.client()
+    build.enroll(client, cohort)
+    gs = _todays_session(db, cohort)
+    response = console_as("clinician").post_form(
+        "/", f"/group-sessions/{gs.id}/attendance", {f"client-{client.id}": "late"})
+    assert response.status_code == 302
+
+
+def test_a_viewer_sees_no_attendance_controls_and_a_post_is_refused(console_as, build, db):
+    cohort, client = build.cohort(), build.client()
+    build.enroll(client, cohort)
+    gs = _todays_session(db, cohort)
+    viewer = console_as("viewer")
+    page = viewer.get("/").get_data(as_text=True)
+    assert 'type="radio"' not in page
+    response = viewer.post_form("/clients", f"/group-sessions/{gs.id}/attendance",
+                                {f"client-{client.id}": "present"})
+    assert response.status_code == 403
+    assert db.session.scalars(sa.select(Attendance)).all() == []
+
+
+def test_reading_a_client_page_appends_one_audit_event(console_as, build, db):
+    client = build.client()
+    console = console_as("viewer")
+    assert console.get(f"/clients/{client.id}").status_code == 200
+    [event] = _audit(db, action="read")
+    assert (event.entity, event.entity_id, event.detail["via"]) == (
+        "client", client.id, "console")
+
+
+def test_the_closure_preview_lists_the_sessions_and_changes_nothing(console_as, build, db):
+    cohort = build.cohort(name="Evening Boston")
+    response = console_as("coordinator").get(
+        f"/closures?date=2026-12-02&location_id={cohort.location_id}&reason=Holiday")
+    assert response.status_code == 200
+    assert "cancels <strong>1 group session</strong>" in response.get_data(as_text=True)
+    assert db.session.scalars(sa.select(Closure)).all() == []
+
+
+def test_confirming_a_closure_cancels_its_sessions_and_is_audited(console_as, build, db):
+    cohort = build.cohort()
+    console = console_as("coordinator")
+    page = f"/closures?date=2026-12-02&location_id={cohort.location_id}&reason=Holiday"
+    response = console.post_form(page, "/closures", {
+        "date": "2026-12-02", "location_id": str(cohort.location_id), "reason": "Holiday"})
+    assert response.status_code == 302
+    status = db.session.scalar(sa.select(GroupSession.status).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.occurs_on == date(2026, 12, 2)))
+    assert status == "cancelled"
+    assert [e.entity for e in _audit(db, action="create")] == ["closure"]
+
+
+def test_saving_reminder_preferences_updates_the_client(console_as, build, db):
+    client = build.client()
+    console = console_as("coordinator")
+    response = console.post_form(f"/clients/{client.id}", f"/clients/{client.id}/preferences",
+                                 {"reminder_minutes": ["120"], "reminder_channels": ["sms"],
+                                  "alarm_minutes": "30"})
+    assert response.status_code == 302
+    db.session.refresh(client)
+    assert (client.reminder_minutes, client.reminder_channels, client.alarm_minutes) == (
+        [120], ["sms"], 30)
+
+
+def test_a_bad_alarm_value_is_shown_beside_its_field(console_as, build):
+    client = build.client()
+    response = console_as("coordinator").post_form(
+        f"/clients/{client.id}", f"/clients/{client.id}/preferences", {"alarm_minutes": "soon"})
+    assert response.status_code == 422
+    assert 'id="alarm_minutes-error"' in response.get_data(as_text=True)
+
+
+def test_the_cohorts_page_shows_seats_taken_offered_and_free(console_as, build):
+    build.full_cohort(capacity=2, name="Full Group")
+    page = console_as("viewer").get("/cohorts").get_data(as_text=True)
+    assert "2 taken, 0 offered, 0 free of 2" in page
+
+
+def test_a_cohort_page_lists_the_waitlist_in_order(console_as, build, clock):
+    from scheduler.services.waitlist import join_waitlist
+
+    cohort = build.full_cohort(capacity=1)
+    first, second = build.client("First Person"), build.client("Second Person")
+    join_waitlist(second.id, cohort.id, clock())
+    join_waitlist(first.id, cohort.id, clock(), priority=1)
+    page = console_as("viewer").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert page.index("First Person") < page.index("Second Person")
+
+
+def test_only_admins_may_open_the_audit_trail(console_as):
+    assert console_as("coordinator").get("/admin/audit").status_code == 403
+    assert console_as("admin").get("/admin/audit").status_code == 200
+
+
+def test_the_audit_trail_filters_by_action(console_as, build, db):
+    client = build.client()
+    admin = console_as("admin")
+    admin.get(f"/clients/{client.id}")
+    page = admin.get("/admin/audit?action=read&entity=client").get_data(as_text=True)
+    assert "1 event." in page
+
+
+def test_an_admin_sets_a_new_password_that_then_signs_in(app, console_as, staff_user, db):
+    user = staff_user("clinician")
+    admin = console_as("admin")
+    response = admin.post_form("/admin/staff", f"/admin/staff/{user.id}/password",
+                               {"password": "a brand new passphrase",
+                                "password_again": "a brand new passphrase"})
+    assert response.status_code == 302
+    fresh = Console(app.test_client())
+    assert fresh.post_form("/login", "/login", {
+        "email": user.email, "password": "a brand new passphrase"}).status_code == 302
+    assert [e.action for e in _audit(db, entity="staff_user", entity_id=user.id)][0] == (
+        "password_set")
+
+
+def test_a_coordinator_cannot_reset_passwords(console_as, staff_user):
+    user = staff_user("viewer")
+    coordinator = console_as("coordinator")
+    response = coordinator.post_form("/", f"/admin/staff/{user.id}/password",
+                                     {"password": "x" * 12, "password_again": "x" * 12})
+    assert response.status_code == 403
+
+
+def test_a_short_password_is_refused(console_as, staff_user):
+    user = staff_user("viewer")
+    response = console_as("admin").post_form(
+        "/admin/staff", f"/admin/staff/{user.id}/password",
+        {"password": "short", "password_again": "short"})
+    assert response.status_code == 422
+
+
+def test_staff_password_cli_sets_a_password_that_signs_in(app, staff_user):
+    user = staff_user("viewer")
+    result = app.test_cli_runner().invoke(args=["staff", "password", user.email],
+                                          input="another long password\n"
+                                                "another long password\n")
+    assert result.exit_code == 0, result.output
+    response = Console(app.test_client()).post_form("/login", "/login", {
+        "email": user.email, "password": "another long password"})
+    assert response.status_code == 302
+
+
+def test_every_console_page_renders_for_the_demo_program(console_as, app, db):
+    from scheduler.models import Client, Cohort
+
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    admin = console_as("admin")
+    cohort_id = db.session.scalars(sa.select(Cohort.id)).first()
+    client_id = db.session.scalars(sa.select(Client.id)).first()
+    for path in ("/", "/cohorts", f"/cohorts/{cohort_id}", "/clients",
+                 f"/clients/{client_id}", "/closures", "/closures?date=2026-12-25&reason=x",
+                 "/admin/audit", "/admin/staff"):
+        assert admin.get(path).status_code == 200, path
+
+
+def test_the_closure_preview_says_when_the_day_is_already_closed(console_as, build, clock):
+    from scheduler.services.cohorts import create_closure
+
+    cohort = build.cohort()
+    create_closure(None, date(2026, 12, 2), "Snow day", clock(), build.policy)
+    page = console_as("coordinator").get(
+        f"/closures?date=2026-12-02&location_id={cohort.location_id}&reason=Holiday"
+    ).get_data(as_text=True)
+    assert "Already closed at every location: Snow day" in page
