@@ -16,12 +16,12 @@ Two promises shape the rules:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 
 from scheduler.config import Policy
-from scheduler.timeutil import human_when
+from scheduler.timeutil import human_when, to_local
 
 KINDS = ("resume", "join", "fresh", "waitlist")
 # preference -> kind order (lower ranks first)
@@ -151,25 +151,31 @@ class Ranking:
     progress: Progress = field(default_factory=lambda: Progress(0, 0, 0))
 
 
+def calendar_days(earlier: datetime, later: datetime) -> int:
+    """Days between two instants as the program counts them: by local calendar date
+    (a Thursday evening group to the next Monday morning is 4 days)."""
+    return (to_local(later).date() - to_local(earlier).date()).days
+
+
 def days_away(history: History, now: datetime) -> int | None:
-    """Whole days since the last attended group session; None when there is none."""
+    """Days since the last attended group session; None when there is none."""
     if history.last_attended_at is None:
         return None
-    return max((now - history.last_attended_at) // timedelta(days=1), 0)
+    return max(calendar_days(history.last_attended_at, now), 0)
 
 
 def progress_for(history: History, total: int, now: datetime, policy: Policy) -> Progress:
     """Sessions inside the credit window count toward ``total``; older ones are
     reported apart (``beyond_window``) so staff can choose, never dropped."""
-    window = timedelta(days=policy.credit_window_days)
+    window = policy.credit_window_days
     inside = beyond = 0
     for at in history.attended_at:
-        if now - at <= window:
+        if calendar_days(at, now) <= window:
             inside += 1
         else:
             beyond += 1
     for as_of, sessions in history.carried:
-        if now - as_of <= window:
+        if calendar_days(as_of, now) <= window:
             inside += sessions
         else:
             beyond += sessions
@@ -216,13 +222,18 @@ def _wanted_locations(answers: Answers, history: History,
 
 
 def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSnapshot],
-                 tracks: Sequence[TrackInfo], now: datetime, policy: Policy) -> Ranking:
-    """Every placement that fits, best first, and every cohort not offered with why."""
+                 tracks: Sequence[TrackInfo], now: datetime, policy: Policy,
+                 locations: Mapping[int, str] | None = None) -> Ranking:
+    """Every placement that fits, best first, and every cohort not offered with why.
+
+    ``locations`` ({id: name}) lets a fresh group be proposed where no cohort meets
+    yet; by default the locations of the given cohorts are used.
+    """
     cohorts = sorted(cohorts, key=lambda c: c.id)
     by_id = {c.id: c for c in cohorts}
     totals = {t.id: t.sessions_to_complete for t in tracks}
     away = days_away(history, now)
-    locations = _wanted_locations(answers, history, cohorts)
+    wanted = _wanted_locations(answers, history, cohorts)
     order = KIND_ORDER.get(answers.preference, KIND_ORDER["no_preference"])
     prior = by_id.get(history.prior_cohort_id) if history.prior_cohort_id else None
 
@@ -240,7 +251,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
         option = Option(option_id, kind, cohort.id if cohort else None, first, seats, done,
                         tuple(reasons), location_id, track_id, daypart)
         far = datetime.max.replace(tzinfo=now.tzinfo)
-        location_rank = locations.index(location_id) if location_id in locations else 0
+        location_rank = wanted.index(location_id) if location_id in wanted else 0
         key = (order[rank_kind], tiebreak, location_rank, first or far,
                -(seats or 0), option_id)
         ranked.append((key, option))
@@ -258,7 +269,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
         if cohort.id in history.active_cohort_ids:
             not_offered.append(NotOffered(cohort.id, f"Already in {cohort.name}"))
             continue
-        misfit = _misfit(cohort, answers, locations)
+        misfit = _misfit(cohort, answers, wanted)
         if misfit:
             not_offered.append(NotOffered(cohort.id, misfit))
             continue
@@ -315,7 +326,10 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
               first=cohort.first_session_at, seats=0, track_id=cohort.track_id,
               location_id=cohort.location_id, daypart=cohort.daypart)
 
-    _fresh_options(history, answers, cohorts, tracks, locations, prior, policy, offer,
+    names = dict(locations) if locations is not None else {}
+    for cohort in cohorts:
+        names.setdefault(cohort.location_id, cohort.location_name)
+    _fresh_options(history, answers, cohorts, tracks, wanted, names, prior, policy, offer,
                    not_offered)
 
     ranked.sort(key=lambda item: item[0])
@@ -328,13 +342,11 @@ def _ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
 
 
-def _fresh_options(history, answers, cohorts, tracks, locations, prior, policy, offer,
-                   not_offered) -> None:
+def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, policy,
+                   offer, not_offered) -> None:
     """A forming cohort of returners for each wanted location and daypart, or a new one."""
-    all_locations = sorted({(c.location_id, c.location_name) for c in cohorts})
-    names = dict(all_locations)
     wanted_locations = list(locations) or (
-        [prior.location_id] if prior else [loc for loc, _ in all_locations])
+        [prior.location_id] if prior else sorted(names))
     wanted_dayparts = list(answers.dayparts) or (
         [prior.daypart] if prior else list(policy.dayparts))
     forming = [c for c in cohorts if c.status == "forming" and c.for_returners]
