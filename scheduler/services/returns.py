@@ -62,6 +62,9 @@ from scheduler.services.waitlist import join_waitlist
 from scheduler.timeutil import local_today
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# NUL and other control characters (PostgreSQL refuses NUL in text); newlines and
+# tabs stay, for messages
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_MESSAGE = 5000
 ATTENDED = enrollments.ATTENDED
 
@@ -79,7 +82,7 @@ def clean_request(data: dict[str, Any]) -> dict[str, Any]:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise InvalidValue("Please use plain text here", field=name)
-        value = (value or "").strip()
+        value = CONTROL_CHARS.sub("", value or "").strip()
         if len(value) > limit:
             raise InvalidValue(f"Please keep this under {limit} characters", field=name)
         out[name] = value or None

@@ -375,3 +375,10 @@ def test_options_take_the_same_number_of_queries_for_few_or_many_cohorts(db, bui
     for i in range(6):
         build.cohort(location=location, track=track, mode="closed" if i % 2 else "rolling")
     assert count_queries() == few
+
+
+def test_control_characters_are_dropped_from_what_is_stored(db, clock):
+    request, _ = returns.submit_return(
+        {"name": "Sam\x00 Example", "email": "sam@example.org", "message": "Hi\x00\nthere"},
+        "web", clock())
+    assert (request.name, request.message) == ("Sam Example", "Hi\nthere")
