@@ -237,8 +237,12 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     order = KIND_ORDER.get(answers.preference, KIND_ORDER["no_preference"])
     prior = by_id.get(history.prior_cohort_id) if history.prior_cohort_id else None
 
+    memo: dict[int, Progress] = {}
+
     def progress(track_id: int) -> Progress:
-        return progress_for(history, totals.get(track_id, 36), now, policy)
+        if track_id not in memo:
+            memo[track_id] = progress_for(history, totals.get(track_id, 36), now, policy)
+        return memo[track_id]
 
     ranked: list[tuple[tuple, Option]] = []
     not_offered: list[NotOffered] = []
@@ -247,16 +251,18 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
               reasons: list[str], *, first: datetime | None, seats: int | None,
               track_id: int, location_id: int, daypart: str, tiebreak: int = 0) -> None:
         done = progress(track_id)
-        reasons = [*reasons, progress_sentence(done, policy).capitalize()]
+        sentence = progress_sentence(done, policy)
+        reasons = [*reasons, sentence[:1].upper() + sentence[1:]]
         option = Option(option_id, kind, cohort.id if cohort else None, first, seats, done,
                         tuple(reasons), location_id, track_id, daypart)
-        far = datetime.max.replace(tzinfo=now.tzinfo)
         location_rank = wanted.index(location_id) if location_id in wanted else 0
         key = (order[rank_kind], tiebreak, location_rank, first or far,
                -(seats or 0), option_id)
         ranked.append((key, option))
 
+    far = datetime.max.replace(tzinfo=now.tzinfo)
     waitlist_candidates: list[tuple[tuple, CohortSnapshot, bool]] = []
+    join_candidates: list[tuple[tuple, CohortSnapshot, bool, int]] = []
 
     for cohort in cohorts:
         if cohort.status == "forming":
@@ -300,8 +306,19 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
                 not_offered.append(NotOffered(cohort.id, f"Already waiting for {cohort.name}"))
                 continue
             waitlist_candidates.append(((0 if is_prior else 1, cohort.first_session_at
-                                         or datetime.max.replace(tzinfo=now.tzinfo),
-                                         cohort.id), cohort, is_prior))
+                                         or far, cohort.id), cohort, is_prior))
+            continue
+        location_rank = wanted.index(cohort.location_id) if cohort.location_id in wanted else 0
+        join_candidates.append(((0 if is_prior else 1, location_rank,
+                                 cohort.first_session_at or far, -seats, cohort.id),
+                                cohort, is_prior, seats))
+
+    join_candidates.sort(key=lambda item: item[0])
+    for index, (_, cohort, is_prior, seats) in enumerate(join_candidates):
+        if index >= policy.join_options:
+            not_offered.append(NotOffered(
+                cohort.id, f"{cohort.name} has seats; {policy.join_options} better-fitting "
+                "groups are offered already"))
             continue
         lead = (f"The group they were in before ({cohort.name})" if is_prior
                 else f"{cohort.name} in {cohort.location_name}")

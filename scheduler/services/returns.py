@@ -52,7 +52,7 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
-from scheduler.schedule import daypart_of, next_start_date, occurrence
+from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
 from scheduler.services import enrollments, outbox
 from scheduler.services.clients import create_client, find_by_contact, phone_key
 from scheduler.services.cohorts import materialise, pattern_of
@@ -336,8 +336,12 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
                      ) -> list[placement.CohortSnapshot]:
     """Snapshots of every running and forming cohort (plus ``include_ids``) in a fixed
     number of queries, however many cohorts there are."""
+    # plain columns, not ORM objects: this runs for every cohort on every request
     rows = db.session.execute(
-        sa.select(Cohort, Location.name, Location.timezone).join(Location)
+        sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id, Cohort.status,
+                  Cohort.mode, Cohort.weekdays, Cohort.start_time, Cohort.minutes,
+                  Cohort.capacity, Cohort.for_returners, Location.name.label("location_name"),
+                  Location.timezone).join(Location)
         .where(sa.or_(Cohort.status.in_(("running", "forming")), Cohort.id.in_(include_ids)))
         .order_by(Cohort.id)).all()
     seats = seats_by_cohort(now)
@@ -346,7 +350,7 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
         .join(Cohort).where(Cohort.status == "running", GroupSession.status == "scheduled",
                             GroupSession.starts_at > now)
         .group_by(GroupSession.cohort_id)).all())
-    closed_ids = [c.id for c, _, _ in rows if c.mode == "closed" and c.status == "running"]
+    closed_ids = [c.id for c in rows if c.mode == "closed" and c.status == "running"]
     started = dict(db.session.execute(
         sa.select(GroupSession.cohort_id, sa.func.count())
         .where(GroupSession.cohort_id.in_(closed_ids), GroupSession.status == "scheduled",
@@ -356,31 +360,29 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
         sa.select(FormingMember.cohort_id, sa.func.count())
         .where(FormingMember.status == "waiting").group_by(FormingMember.cohort_id)).all())
     out = []
-    for cohort, location_name, tz in rows:
-        taken = sum(seats.get(cohort.id, {}).values())
-        first_at = first.get(cohort.id)
-        if first_at is not None:
-            first_at = first_at if first_at.tzinfo else first_at.replace(tzinfo=UTC)
-        if cohort.status == "forming":
-            first_at = _estimated_start(cohort, tz, now, policy)
+    for c in rows:
+        taken = sum(seats.get(c.id, {}).values())
+        weekdays = tuple(d for d in c.weekdays.split(",") if d)
+        first_at = first.get(c.id)
+        if first_at is not None and first_at.tzinfo is None:
+            first_at = first_at.replace(tzinfo=UTC)
+        if c.status == "forming":
+            first_at = _estimated_start(weekdays, c.start_time, c.minutes, c.timezone, now,
+                                        policy)
         out.append(placement.CohortSnapshot(
-            id=cohort.id, name=cohort.name, location_id=cohort.location_id,
-            location_name=location_name, track_id=cohort.track_id, status=cohort.status,
-            mode=cohort.mode, weekdays=tuple(cohort.weekday_list),
-            start_time=cohort.start_time,
-            daypart=daypart_of(cohort.start_time, policy.dayparts), capacity=cohort.capacity,
-            seats_taken=taken, first_session_at=first_at,
-            joinable=started.get(cohort.id, 0) < policy.closed_join_until_session,
-            for_returners=cohort.for_returners, members=members.get(cohort.id, 0)))
+            id=c.id, name=c.name, location_id=c.location_id, location_name=c.location_name,
+            track_id=c.track_id, status=c.status, mode=c.mode, weekdays=weekdays,
+            start_time=c.start_time, daypart=daypart_of(c.start_time, policy.dayparts),
+            capacity=c.capacity, seats_taken=taken, first_session_at=first_at,
+            joinable=started.get(c.id, 0) < policy.closed_join_until_session,
+            for_returners=c.for_returners, members=members.get(c.id, 0)))
     return out
 
 
-def _estimated_start(cohort: Cohort, tz: str, now: datetime, policy: Policy) -> datetime:
+def _estimated_start(weekdays: tuple[str, ...], start: time, minutes: int, tz: str,
+                     now: datetime, policy: Policy) -> datetime:
     """When a forming cohort would first meet if it opened now."""
-    from scheduler.schedule import Pattern
-
-    pattern = Pattern(tuple(cohort.weekday_list), cohort.start_time, cohort.minutes,
-                      ZoneInfo(tz))
+    pattern = Pattern(weekdays, start, minutes, ZoneInfo(tz))
     day = next_start_date(pattern, _open_from(now, tz, policy))
     return occurrence(pattern, day).starts_at
 
@@ -559,7 +561,8 @@ def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
             members.setdefault(m.cohort_id, []).append(m)
     views = [FormingView(c, members.get(c.id, []),
                          len(members.get(c.id, [])) >= policy.fresh_min_size,
-                         _estimated_start(c, c.location.timezone, now, policy))
+                         _estimated_start(tuple(c.weekday_list), c.start_time, c.minutes,
+                                          c.location.timezone, now, policy))
              for c in cohorts]
     return [v for v in views if v.ready] if ready_only else views
 

@@ -251,3 +251,10 @@ def test_option_ids_parse_back_to_their_parts():
     assert parse_option_id("fresh:new:1:2:evening") == ("fresh", None, (1, 2, "evening"))
     with pytest.raises(ValueError):
         parse_option_id("join:seven")
+
+
+def test_joins_are_limited_to_the_best_fitting_groups_with_the_rest_explained():
+    groups = [cohort(i) for i in range(2, 9)]
+    ranking = rank(History(), groups, policy=replace(POLICY, join_options=2))
+    assert [o.id for o in ranking.options if o.kind == "join"] == ["join:2", "join:3"]
+    assert "better-fitting groups are offered" in reason_for(ranking, 8)
