@@ -345,3 +345,21 @@ def test_the_page_form_is_rate_limited_with_a_kind_page(app):
     http.post("/come-back", data={"name": "Sam", "phone": "617-555-0100"})
     again = http.post("/come-back", data={"name": "Sam", "phone": "(617) 555 0100"})
     assert again.status_code == 429 and "patience" in again.get_data(as_text=True)
+
+
+def test_one_request_shows_its_check_in_and_reentry(api, returner):
+    rid = _staff_request(api).get_json()["id"]
+    api.put(f"/api/v1/returns/{rid}/check-in",
+            json={"at": "2026-12-01T09:00:00-05:00", "mode": "in_person"})
+    api.put(f"/api/v1/returns/{rid}/reentry", json={"using_again": "yes"})
+    body = api.get(f"/api/v1/returns/{rid}").get_json()
+    assert body["check_in"]["mode"] == "in_person"
+    assert body["reentry"]["clinical_review"] is True
+    assert body["checked_in_at"] is not None
+
+
+def test_time_back_can_be_limited_to_a_window_of_requests(api, returner):
+    _staff_request(api)
+    inside = api.get("/api/v1/returns/time-back?from=2026-11-01T00:00:00-05:00").get_json()
+    outside = api.get("/api/v1/returns/time-back?to=2026-11-01T00:00:00-05:00").get_json()
+    assert (inside["requests"], inside["still_open"], outside["requests"]) == (1, 1, 0)

@@ -382,3 +382,41 @@ def test_control_characters_are_dropped_from_what_is_stored(db, clock):
         {"name": "Sam\x00 Example", "email": "sam@example.org", "message": "Hi\x00\nthere"},
         "web", clock())
     assert (request.name, request.message) == ("Sam Example", "Hi\nthere")
+
+
+def test_coordinators_placing_returners_at_the_same_instant_never_overfill_a_group(
+        app, db, build, clock):
+    import threading
+
+    cohort = build.cohort(capacity=2)
+    requests = [_request(build.client(email=f"race{i}@example.org"), clock()).id
+                for i in range(6)]
+    cohort_id, policy = cohort.id, build.policy
+    db.session.remove()
+    outcomes: list[str] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(len(requests))
+
+    def attempt(return_id: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                returns.place(return_id, f"join:{cohort_id}", None, clock(), policy)
+                result = "placed"
+            except (NoSeatLeft, OptionNotAvailable):
+                result = "full"
+            finally:
+                from scheduler.models import db as local_db
+
+                local_db.session.remove()
+            with lock:
+                outcomes.append(result)
+
+    threads = [threading.Thread(target=attempt, args=(rid,)) for rid in requests]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["full"] * 4 + ["placed"] * 2
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(
+        Enrollment.cohort_id == cohort_id, Enrollment.status == "active")) == 2
