@@ -52,6 +52,8 @@ from scheduler.services.common import get
 from scheduler.timeutil import as_utc
 
 log = logging.getLogger("regroup.returns")
+# a name, two addresses and a 5,000-character message fit many times over
+PUBLIC_MAX_BYTES = 64 * 1024
 
 blp = Blueprint("returns", __name__, description="Coming back: requests, check-ins, "
                 "re-entry, placement options, fresh cohorts, time back to group")
@@ -256,6 +258,9 @@ def public_return():
 
     The answer is the same whether or not the person is known to the program.
     """
+    if (request.content_length or 0) > PUBLIC_MAX_BYTES:
+        return _kind_error(413, "That is more than we can take in one message. A few "
+                                "words are plenty.")
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         return _kind_error(400, "Please send your name and a phone number or email address.")
