@@ -3,7 +3,7 @@ forming cohorts and time back to group."""
 
 from __future__ import annotations
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from blueprints.api.schemas import CohortOut, EnrollmentOut, LocalDateTime, StrictSchema
 from scheduler.models import (
@@ -57,14 +57,25 @@ class ReturnCreatedOut(ReturnOut):
 
 
 class CheckInIn(StrictSchema):
-    at = fields.AwareDateTime(required=True, default_timezone=PROGRAM_TZ)
-    mode = fields.String(required=True, validate=validate.OneOf(CHECKIN_MODES))
+    """``at`` and ``mode`` are needed to book or move; ``status: cancelled`` needs neither."""
+
+    at = fields.AwareDateTime(default_timezone=PROGRAM_TZ)
+    mode = fields.String(validate=validate.OneOf(CHECKIN_MODES))
     staff_id = fields.Integer(allow_none=True, load_default=None)
     location_id = fields.Integer(allow_none=True, load_default=None)
     minutes = fields.Integer(allow_none=True, load_default=None,
                              validate=validate.Range(min=5, max=240))
     status = fields.String(load_default="booked",
                            validate=validate.OneOf(["booked", "done", "cancelled"]))
+
+
+    @validates_schema
+    def at_and_mode_to_book(self, data, **kwargs):
+        if data.get("status") != "cancelled":
+            missing = {name: ["Missing data for required field."]
+                       for name in ("at", "mode") if data.get(name) is None}
+            if missing:
+                raise ValidationError(missing)
 
 
 class CheckInOut(Schema):

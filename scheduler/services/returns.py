@@ -465,7 +465,9 @@ def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
         result.forming_member = _join_forming(request, cohort_id, credit, now)
     decision = PlacementDecision(
         return_request_id=request.id, kind=kind,
-        cohort_id=cohort_id, chosen={**option.as_dict(), "credited_sessions": credit},
+        cohort_id=cohort_id,
+        chosen={**option.as_dict(), "credited_sessions": (
+            result.enrollment.credited_sessions if result.enrollment else credit)},
         offered=[o.as_dict() for o in ranking.options], decided_by=staff_id, decided_at=now,
         enrollment_id=result.enrollment.id if result.enrollment else None,
         waitlist_entry_id=result.waitlist_entry.id if result.waitlist_entry else None)

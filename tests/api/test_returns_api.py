@@ -85,9 +85,23 @@ def test_check_in_is_booked_moved_and_cancelled(api, returner):
     moved = api.put(path, json={"at": "2026-12-02T14:00:00-05:00", "mode": "video"})
     assert moved.get_json()["revision"] == 1
     assert moved.get_json()["at"] == "2026-12-02T14:00:00-05:00"
-    cancelled = api.delete(path)
+    cancelled = api.put(path, json={"status": "cancelled"})
     assert cancelled.get_json()["status"] == "cancelled"
     assert cancelled.get_json()["revision"] == 2
+
+
+def test_a_check_in_can_also_be_cancelled_with_delete(api, returner):
+    rid = _staff_request(api).get_json()["id"]
+    path = f"/api/v1/returns/{rid}/check-in"
+    api.put(path, json={"at": "2026-12-02T10:00:00-05:00", "mode": "phone"})
+    assert api.delete(path).get_json()["status"] == "cancelled"
+
+
+def test_booking_a_check_in_without_a_time_or_mode_names_both(api, returner):
+    rid = _staff_request(api).get_json()["id"]
+    response = api.put(f"/api/v1/returns/{rid}/check-in", json={})
+    assert response.status_code == 422
+    assert {"at", "mode"} <= set(response.get_json()["errors"]["json"])
 
 
 def test_check_in_for_an_unknown_request_is_404(api):
