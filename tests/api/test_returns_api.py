@@ -378,3 +378,10 @@ def test_time_back_can_be_limited_to_a_window_of_requests(api, returner):
     inside = api.get("/api/v1/returns/time-back?from=2026-11-01T00:00:00-05:00").get_json()
     outside = api.get("/api/v1/returns/time-back?to=2026-11-01T00:00:00-05:00").get_json()
     assert (inside["requests"], inside["still_open"], outside["requests"]) == (1, 1, 0)
+
+
+def test_staff_close_an_open_request_once(api, returner):
+    rid = _staff_request(api).get_json()["id"]
+    closed = api.post(f"/api/v1/returns/{rid}/close")
+    assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
+    assert api.post(f"/api/v1/returns/{rid}/close").status_code == 409
