@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import errors, health
+    from blueprints import comeback, errors, health
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import init_web
@@ -13,4 +13,5 @@ def register_blueprints(app) -> None:
     register_api(app)
     init_web(app)
     app.register_blueprint(health.bp)
+    app.register_blueprint(comeback.bp)
     errors.register(app)

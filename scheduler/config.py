@@ -29,6 +29,18 @@ class Policy:
     dayparts: dict[str, tuple[int, int]] = field(
         default_factory=lambda: {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 24)}
     )
+    # coming back (placement.py): how many groups with seats to offer, how many full
+    # groups to offer a waitlist place in,
+    # how many days' notice a fresh group of returners gets when it opens, and the
+    # weekly pattern a new fresh group starts with (staff may change it before opening)
+    join_options: int = 5
+    waitlist_options: int = 3
+    fresh_notice_days: int = 1
+    fresh_patterns: dict[str, tuple[str, str]] = field(
+        default_factory=lambda: {"morning": ("mon,wed,fri", "09:30"),
+                                 "afternoon": ("mon,wed,fri", "13:00"),
+                                 "evening": ("mon,wed,thu", "18:00")}
+    )
 
 
 def _bool(value: str | None, default: bool = False) -> bool:

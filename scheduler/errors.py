@@ -55,3 +55,13 @@ class OfferAlreadyAnswered(DomainError):
 
 class CohortNotOpen(DomainError):
     code = "cohort_not_open"
+
+
+class OptionNotAvailable(DomainError):
+    """The chosen placement option is not (or no longer) among those on offer."""
+
+    code = "option_not_available"
+
+
+class CohortNotReady(DomainError):
+    code = "cohort_not_ready"

@@ -460,3 +460,30 @@ class AuditEvent(db.Model):
     entity_id: Mapped[int | None]
     ip: Mapped[str | None] = mapped_column(sa.String(64))
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+FORMING_MEMBER_STATUSES = ("waiting", "enrolled", "left")
+
+
+class FormingMember(TimestampMixin, db.Model):
+    """A returner's place in a forming cohort (no group sessions exist yet).
+
+    When the cohort opens (or is merged into a running one) each waiting member
+    becomes an enrollment and the row records which one; ``credited_sessions`` is
+    the progress staff agreed at placement, carried onto that enrollment.
+    """
+
+    __tablename__ = "forming_member"
+    __table_args__ = (
+        sa.CheckConstraint(_in("status", FORMING_MEMBER_STATUSES), name="status_known"),
+        sa.UniqueConstraint("cohort_id", "client_id", name="uq_forming_member_once"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohort.id"), index=True)
+    client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id"), index=True)
+    return_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"))
+    credited_sessions: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(sa.String(10), default="waiting")
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollment.id"))
+    client: Mapped[Client] = relationship()

@@ -1,0 +1,705 @@
+"""Coming back: return requests, check-ins, re-entry, ranked placement, fresh cohorts
+and time back to group.
+
+Each use case takes ids/values and ``now``, loads, applies the pure rules in
+``scheduler/placement.py`` and commits once (or not at all with ``commit=False``).
+
+Forming cohorts: a fresh group of returners is a ``Cohort`` with status
+``forming`` and ``for_returners`` set, and no group sessions until it opens.
+Its members are ``FormingMember`` rows (migration 0002); opening or merging
+turns each waiting member into an enrollment and records which one.
+"""
+
+from __future__ import annotations
+
+import re
+import statistics
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from scheduler import placement
+from scheduler.config import Policy
+from scheduler.errors import (
+    CohortNotReady,
+    InvalidTransition,
+    InvalidValue,
+    NoSeatLeft,
+    NotFound,
+    OptionNotAvailable,
+)
+from scheduler.models import (
+    CHECKIN_MODES,
+    RETURN_CHANNELS,
+    Attendance,
+    AuditEvent,
+    CheckIn,
+    Client,
+    Cohort,
+    Enrollment,
+    FollowUp,
+    FormingMember,
+    GroupSession,
+    Location,
+    PlacementDecision,
+    Reentry,
+    ReturnRequest,
+    StaffUser,
+    Track,
+    WaitlistEntry,
+    db,
+)
+from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
+from scheduler.services import enrollments, outbox
+from scheduler.services.clients import create_client, find_by_contact, phone_key
+from scheduler.services.cohorts import materialise, pattern_of
+from scheduler.services.common import get, lock_cohort, seats_by_cohort, seats_taken
+from scheduler.services.seats import seat_freed
+from scheduler.services.waitlist import join_waitlist
+from scheduler.timeutil import local_today
+
+EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# NUL and other control characters (PostgreSQL refuses NUL in text); newlines and
+# tabs stay, for messages
+CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_MESSAGE = 5000
+ATTENDED = enrollments.ATTENDED
+
+
+# --- return requests -------------------------------------------------------------
+
+def clean_request(data: dict[str, Any]) -> dict[str, Any]:
+    """Trim and check a return request: a name and one way to reach them.
+
+    Raises InvalidValue naming the field. Accepts only strings (or None).
+    """
+    out: dict[str, Any] = {}
+    for name, limit in (("name", 120), ("email", 254), ("phone", 40),
+                        ("message", MAX_MESSAGE)):
+        value = data.get(name)
+        if value is not None and not isinstance(value, str):
+            raise InvalidValue("Please use plain text here", field=name)
+        value = CONTROL_CHARS.sub("", value or "").strip()
+        if len(value) > limit:
+            raise InvalidValue(f"Please keep this under {limit} characters", field=name)
+        out[name] = value or None
+    if not out["name"]:
+        raise InvalidValue("Please tell us your name (a first name is fine)", field="name")
+    if out["email"] and not EMAIL_SHAPE.match(out["email"]):
+        raise InvalidValue("That email address does not look complete", field="email")
+    if out["phone"] and phone_key(out["phone"]) is None:
+        raise InvalidValue("Please include the whole phone number", field="phone")
+    if not out["email"] and not out["phone"]:
+        raise InvalidValue("Leave an email address or a phone number so we can reach you",
+                           field="email")
+    return out
+
+
+def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
+                  staff_id: int | None = None, commit: bool = True,
+                  ) -> tuple[ReturnRequest, bool]:
+    """Record "I'd like to come back". Returns (request, joined_open_request).
+
+    Matches an existing client by normalised email or phone, or creates one
+    flagged for staff to confirm. A second request while one is open joins it
+    (``contacts`` rises). A new request queues the welcome-back message in the
+    same transaction.
+    """
+    if channel not in RETURN_CHANNELS:
+        raise InvalidValue(f"Channel must be one of {', '.join(RETURN_CHANNELS)}",
+                           field="channel")
+    data = clean_request(data)
+    client = find_by_contact(data["email"], data["phone"])
+    if client is None:
+        client = create_client({"name": data["name"], "email": data["email"],
+                                "phone": data["phone"], "needs_confirmation": True},
+                               now, commit=False)
+        db.session.add(FollowUp(kind="confirm_client", client_id=client.id,
+                                note="New person from a return request: please confirm "
+                                     "who they are", created_at=now, updated_at=now))
+    request = db.session.scalars(sa.select(ReturnRequest).where(
+        ReturnRequest.client_id == client.id, ReturnRequest.status == "open")
+        .order_by(ReturnRequest.id.desc()).with_for_update()).first()
+    joined = request is not None
+    if joined:
+        request.contacts += 1
+        request.last_contact_at = now
+        request.email = request.email or data["email"]
+        request.phone = request.phone or data["phone"]
+        if data["message"]:
+            request.message = (f"{request.message}\n\n{data['message']}" if request.message
+                               else data["message"])
+        request.updated_at = now
+    else:
+        request = ReturnRequest(
+            client_id=client.id, name=data["name"], email=data["email"], phone=data["phone"],
+            message=data["message"], channel=channel, status="open", contacts=1,
+            entered_by=staff_id, requested_at=now, last_contact_at=now, created_at=now,
+            updated_at=now)
+        db.session.add(request)
+        db.session.flush()
+        outbox.queue("welcome_back", client, subject_ref=f"return_request:{request.id}",
+                     occurrence="1", due_at=now, now=now,
+                     payload={"return_request_id": request.id})
+    db.session.flush()
+    if commit:
+        db.session.commit()
+    return request, joined
+
+
+def list_returns(status: str | None = None, client_id: int | None = None) -> sa.Select:
+    query = sa.select(ReturnRequest).order_by(ReturnRequest.requested_at.desc(),
+                                              ReturnRequest.id.desc())
+    if status:
+        query = query.where(ReturnRequest.status == status)
+    if client_id:
+        query = query.where(ReturnRequest.client_id == client_id)
+    return query
+
+
+def close_return(return_id: int, now: datetime) -> ReturnRequest:
+    """Staff close a request that needs nothing more (the person chose to wait)."""
+    request = _lock_request(return_id)
+    if request.status != "open":
+        raise InvalidTransition(f"This request is already {request.status}", field="status")
+    request.status, request.closed_at, request.updated_at = "closed", now, now
+    db.session.commit()
+    return request
+
+
+def _lock_request(return_id: int) -> ReturnRequest:
+    request = db.session.scalars(sa.select(ReturnRequest).where(
+        ReturnRequest.id == return_id).with_for_update()).first()
+    if request is None:
+        raise NotFound(f"Return request {return_id} was not found")
+    return request
+
+
+# --- check-in -------------------------------------------------------------------
+
+def current_check_in(return_id: int) -> CheckIn | None:
+    return db.session.scalars(sa.select(CheckIn).where(
+        CheckIn.return_request_id == return_id, CheckIn.status != "cancelled")
+        .order_by(CheckIn.id.desc())).first()
+
+
+def book_check_in(return_id: int, at: datetime, mode: str, now: datetime, *,
+                  staff_id: int | None = None, minutes: int | None = None,
+                  location_id: int | None = None, status: str = "booked") -> CheckIn:
+    """Book the check-in, or move the one already booked (its revision rises).
+
+    ``status="done"`` records that it happened and stamps ``checked_in_at``.
+    """
+    request = _lock_request(return_id)
+    if mode not in CHECKIN_MODES:
+        raise InvalidValue(f"Mode must be one of {', '.join(CHECKIN_MODES)}", field="mode")
+    if status not in ("booked", "done"):
+        raise InvalidValue("Status must be booked or done", field="status")
+    if staff_id is not None and db.session.get(StaffUser, staff_id) is None:
+        raise InvalidValue(f"Unknown staff user {staff_id}", field="staff_id")
+    if location_id is not None and db.session.get(Location, location_id) is None:
+        raise InvalidValue(f"Unknown location {location_id}", field="location_id")
+    row = current_check_in(return_id)
+    if row is None:
+        row = CheckIn(return_request_id=request.id, client_id=request.client_id, at=at,
+                      mode=mode, staff_id=staff_id, location_id=location_id,
+                      minutes=minutes or 30, status=status, revision=0, created_at=now,
+                      updated_at=now)
+        db.session.add(row)
+    else:
+        changed = (row.at, row.mode, row.staff_id, row.location_id, row.minutes,
+                   row.status) != (at, mode, staff_id, location_id, minutes or row.minutes,
+                                   status)
+        row.at, row.mode, row.staff_id, row.location_id = at, mode, staff_id, location_id
+        row.minutes = minutes or row.minutes
+        row.status = status
+        if changed:
+            row.revision += 1
+            row.updated_at = now
+    if status == "done" and request.checked_in_at is None:
+        request.checked_in_at = min(at, now)
+    db.session.commit()
+    return row
+
+
+def cancel_check_in(return_id: int, now: datetime) -> CheckIn:
+    _lock_request(return_id)
+    row = current_check_in(return_id)
+    if row is None:
+        raise NotFound("No check-in is booked for this request")
+    row.status = "cancelled"
+    row.revision += 1
+    row.updated_at = now
+    db.session.commit()
+    return row
+
+
+# --- re-entry -------------------------------------------------------------------
+
+def _attended_rows(client_id: int, now: datetime) -> list[tuple[int, datetime, int]]:
+    """(group_session_id, starts_at, cohort_id) of every attended session, oldest first."""
+    return [tuple(r) for r in db.session.execute(
+        sa.select(GroupSession.id, GroupSession.starts_at, GroupSession.cohort_id)
+        .join(Attendance, Attendance.group_session_id == GroupSession.id)
+        .where(Attendance.client_id == client_id, Attendance.status.in_(ATTENDED),
+               GroupSession.starts_at <= now)
+        .order_by(GroupSession.starts_at, GroupSession.id))]
+
+
+def record_reentry(return_id: int, answers: dict[str, Any], staff_id: int | None,
+                   now: datetime) -> Reentry:
+    """Store what the check-in learned. Time away comes from attendance, never typed.
+
+    "Using again?" is optional; a "yes" flags a clinical review and nothing else.
+    """
+    request = _lock_request(return_id)
+    location_ids = list(answers.get("location_ids") or [])
+    if location_ids:
+        known = set(db.session.scalars(sa.select(Location.id).where(
+            Location.id.in_(location_ids))))
+        missing = [i for i in location_ids if i not in known]
+        if missing:
+            raise InvalidValue(f"Unknown location {missing[0]}", field="location_ids")
+    attended = _attended_rows(request.client_id, now)
+    row = db.session.scalar(sa.select(Reentry).where(Reentry.return_request_id == return_id))
+    if row is None:
+        row = Reentry(return_request_id=return_id, created_at=now)
+        db.session.add(row)
+    row.last_attended_session_id = attended[-1][0] if attended else None
+    row.days_away = placement.days_away(
+        placement.History(last_attended_at=attended[-1][1] if attended else None), now)
+    row.using_again = answers.get("using_again")
+    row.clinical_review = row.using_again == "yes"
+    row.preference = answers.get("preference") or "no_preference"
+    row.weekdays = list(answers.get("weekdays") or [])
+    row.dayparts = list(answers.get("dayparts") or [])
+    row.location_ids = location_ids
+    row.notes = answers.get("notes")
+    row.recorded_by = staff_id
+    row.updated_at = now
+    if request.checked_in_at is None:
+        request.checked_in_at = now
+    request.updated_at = now
+    db.session.commit()
+    return row
+
+
+def reentry_for(return_id: int) -> Reentry | None:
+    return db.session.scalar(sa.select(Reentry).where(Reentry.return_request_id == return_id))
+
+
+# --- ranked options -------------------------------------------------------------
+
+def _history(client: Client, now: datetime) -> placement.History:
+    attended = _attended_rows(client.id, now)
+    client_enrollments = list(db.session.scalars(sa.select(Enrollment).where(
+        Enrollment.client_id == client.id).order_by(Enrollment.joined_on, Enrollment.id)))
+    # Credit decided at an earlier placement already folds in what came before it, so
+    # count from the latest such enrollment on (never twice, never silently lost).
+    anchor = next((e for e in reversed(client_enrollments)
+                   if e.return_request_id is not None), None)
+    carried: tuple[tuple[datetime, int], ...] = ()
+    counted = attended
+    if anchor is not None:
+        as_of = datetime.combine(anchor.joined_on, time(12), tzinfo=UTC)
+        carried = ((as_of, anchor.credited_sessions),) if anchor.credited_sessions else ()
+        counted = [a for a in attended if a[1] >= as_of - timedelta(hours=12)]
+    prior_cohort_id = attended[-1][2] if attended else (
+        client_enrollments[-1].cohort_id if client_enrollments else None)
+    holds = False
+    active: set[int] = set()
+    for e in client_enrollments:
+        seat = e.status == "active" or (e.status == "paused" and e.hold_until is not None
+                                        and e.hold_until > now)
+        if e.cohort_id == prior_cohort_id and seat:
+            holds = True
+        elif e.status == "active":
+            active.add(e.cohort_id)
+    waiting = frozenset(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
+        WaitlistEntry.client_id == client.id,
+        WaitlistEntry.status.in_(("waiting", "offered")))))
+    forming = frozenset(db.session.scalars(sa.select(FormingMember.cohort_id).where(
+        FormingMember.client_id == client.id, FormingMember.status == "waiting")))
+    return placement.History(
+        attended_at=tuple(a[1] for a in counted), carried=carried,
+        last_attended_at=attended[-1][1] if attended else None,
+        prior_cohort_id=prior_cohort_id, prior_enrollment_holds_seat=holds,
+        active_cohort_ids=frozenset(active), waiting_cohort_ids=waiting,
+        forming_cohort_ids=forming,
+        preferred_location_ids=tuple(client.preferred_location_ids or ()))
+
+
+def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
+                     ) -> list[placement.CohortSnapshot]:
+    """Snapshots of every running and forming cohort (plus ``include_ids``) in a fixed
+    number of queries, however many cohorts there are."""
+    # plain columns, not ORM objects: this runs for every cohort on every request
+    rows = db.session.execute(
+        sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id, Cohort.status,
+                  Cohort.mode, Cohort.weekdays, Cohort.start_time, Cohort.minutes,
+                  Cohort.capacity, Cohort.for_returners, Location.name.label("location_name"),
+                  Location.timezone).join(Location)
+        .where(sa.or_(Cohort.status.in_(("running", "forming")), Cohort.id.in_(include_ids)))
+        .order_by(Cohort.id)).all()
+    seats = seats_by_cohort(now)
+    first = dict(db.session.execute(
+        sa.select(GroupSession.cohort_id, sa.func.min(GroupSession.starts_at))
+        .join(Cohort).where(Cohort.status == "running", GroupSession.status == "scheduled",
+                            GroupSession.starts_at > now)
+        .group_by(GroupSession.cohort_id)).all())
+    closed_ids = [c.id for c in rows if c.mode == "closed" and c.status == "running"]
+    started = dict(db.session.execute(
+        sa.select(GroupSession.cohort_id, sa.func.count())
+        .where(GroupSession.cohort_id.in_(closed_ids), GroupSession.status == "scheduled",
+               GroupSession.occurs_on <= local_today(now))
+        .group_by(GroupSession.cohort_id)).all())
+    members = dict(db.session.execute(
+        sa.select(FormingMember.cohort_id, sa.func.count())
+        .where(FormingMember.status == "waiting").group_by(FormingMember.cohort_id)).all())
+    out = []
+    for c in rows:
+        taken = sum(seats.get(c.id, {}).values())
+        weekdays = tuple(d for d in c.weekdays.split(",") if d)
+        first_at = first.get(c.id)
+        if first_at is not None and first_at.tzinfo is None:
+            first_at = first_at.replace(tzinfo=UTC)
+        if c.status == "forming":
+            first_at = _estimated_start(weekdays, c.start_time, c.minutes, c.timezone, now,
+                                        policy)
+        out.append(placement.CohortSnapshot(
+            id=c.id, name=c.name, location_id=c.location_id, location_name=c.location_name,
+            track_id=c.track_id, status=c.status, mode=c.mode, weekdays=weekdays,
+            start_time=c.start_time, daypart=daypart_of(c.start_time, policy.dayparts),
+            capacity=c.capacity, seats_taken=taken, first_session_at=first_at,
+            joinable=started.get(c.id, 0) < policy.closed_join_until_session,
+            for_returners=c.for_returners, members=members.get(c.id, 0)))
+    return out
+
+
+def _estimated_start(weekdays: tuple[str, ...], start: time, minutes: int, tz: str,
+                     now: datetime, policy: Policy) -> datetime:
+    """When a forming cohort would first meet if it opened now."""
+    pattern = Pattern(weekdays, start, minutes, ZoneInfo(tz))
+    day = next_start_date(pattern, _open_from(now, tz, policy))
+    return occurrence(pattern, day).starts_at
+
+
+def _open_from(now: datetime, tz: str, policy: Policy) -> date:
+    return local_today(now, ZoneInfo(tz)) + timedelta(days=policy.fresh_notice_days)
+
+
+def _answers(reentry: Reentry | None) -> placement.Answers:
+    if reentry is None:
+        return placement.Answers()
+    return placement.Answers(
+        preference=reentry.preference or "no_preference",
+        weekdays=tuple(reentry.weekdays or ()), dayparts=tuple(reentry.dayparts or ()),
+        location_ids=tuple(reentry.location_ids or ()), using_again=reentry.using_again)
+
+
+def options_for(return_id: int, now: datetime, policy: Policy) -> placement.Ranking:
+    """The ranked placement options for a return request (bounded queries, no N+1)."""
+    request = get(ReturnRequest, return_id, "Return request")
+    client = get(Client, request.client_id, "Client")
+    history = _history(client, now)
+    include = (history.prior_cohort_id,) if history.prior_cohort_id else ()
+    snapshots = cohort_snapshots(now, policy, include_ids=include)
+    tracks = [placement.TrackInfo(t.id, t.name, t.sessions_to_complete)
+              for t in db.session.scalars(sa.select(Track).order_by(Track.id))]
+    locations = dict(db.session.execute(sa.select(Location.id, Location.name)).all())
+    return placement.rank_options(history, _answers(reentry_for(return_id)), snapshots,
+                                  tracks, now, policy, locations)
+
+
+# --- placing --------------------------------------------------------------------
+
+@dataclass
+class Placement:
+    decision: PlacementDecision
+    option: placement.Option
+    enrollment: Enrollment | None = None
+    waitlist_entry: WaitlistEntry | None = None
+    forming_member: FormingMember | None = None
+
+
+def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
+          policy: Policy, *, credited_sessions: int | None = None) -> Placement:
+    """Take the chosen option in one transaction and record the decision.
+
+    The seat is taken under the cohort's lock (``enrollments.enroll``), so two
+    coordinators can never overfill a group; an option that is no longer on
+    offer is refused (409) rather than guessed at.
+    """
+    try:
+        kind, cohort_id, fresh_new = placement.parse_option_id(option_id)
+    except ValueError as exc:
+        raise InvalidValue("Choose one of the offered option ids", field="option_id") from exc
+    request = _lock_request(return_id)
+    if request.status != "open":
+        raise InvalidTransition(f"This request is already {request.status}")
+    ranking = options_for(return_id, now, policy)
+    option = next((o for o in ranking.options if o.id == option_id), None)
+    if option is None:
+        raise OptionNotAvailable("That option is not available now; please look again",
+                                 field="option_id")
+    credit = option.progress.credited
+    if credited_sessions is not None:
+        most = min(option.progress.total,
+                   option.progress.credited + option.progress.beyond_window)
+        if not 0 <= credited_sessions <= most:
+            raise InvalidValue(f"Credit between 0 and {most} sessions",
+                               field="credited_sessions")
+        credit = credited_sessions
+    result = Placement(decision=None, option=option)  # type: ignore[arg-type]
+    if kind in ("resume", "join"):
+        result.enrollment = _seat(request, cohort_id, credit, now, policy)
+    elif kind == "waitlist":
+        result.waitlist_entry = join_waitlist(request.client_id, cohort_id, now,
+                                              return_request_id=request.id, commit=False)
+    else:
+        if fresh_new is not None:
+            cohort_id = _forming_cohort_for(*fresh_new, now, policy).id
+        result.forming_member = _join_forming(request, cohort_id, credit, now)
+    decision = PlacementDecision(
+        return_request_id=request.id, kind=kind,
+        cohort_id=cohort_id,
+        chosen={**option.as_dict(), "credited_sessions": (
+            result.enrollment.credited_sessions if result.enrollment else credit)},
+        offered=[o.as_dict() for o in ranking.options], decided_by=staff_id, decided_at=now,
+        enrollment_id=result.enrollment.id if result.enrollment else None,
+        waitlist_entry_id=result.waitlist_entry.id if result.waitlist_entry else None)
+    db.session.add(decision)
+    request.status, request.placed_at, request.updated_at = "placed", now, now
+    db.session.flush()
+    result.decision = decision
+    db.session.commit()
+    return result
+
+
+def _seat(request: ReturnRequest, cohort_id: int, credit: int, now: datetime,
+          policy: Policy) -> Enrollment:
+    """Back into a group: reactivate their own enrollment there, or take a new seat."""
+    own = db.session.scalars(sa.select(Enrollment).where(
+        Enrollment.client_id == request.client_id, Enrollment.cohort_id == cohort_id,
+        Enrollment.status.in_(("active", "paused"))).order_by(Enrollment.id.desc())).first()
+    if own is not None:
+        if own.status == "paused":
+            enrollments.change_status(own.id, "active", now, policy, commit=False)
+        own.return_request_id = request.id
+        return own
+    return enrollments.enroll(request.client_id, cohort_id, now, policy,
+                              credited_sessions=credit, return_request_id=request.id,
+                              commit=False)
+
+
+def _forming_cohort_for(location_id: int, track_id: int, daypart: str, now: datetime,
+                        policy: Policy) -> Cohort:
+    """The forming returners' cohort for this place, track and daypart (made if none)."""
+    for cohort in db.session.scalars(sa.select(Cohort).where(
+            Cohort.status == "forming", Cohort.for_returners.is_(True),
+            Cohort.location_id == location_id, Cohort.track_id == track_id)
+            .order_by(Cohort.id)):
+        if daypart_of(cohort.start_time, policy.dayparts) == daypart:
+            return cohort
+    location = get(Location, location_id, "Location")
+    get(Track, track_id, "Track")
+    weekdays, start = policy.fresh_patterns[daypart]
+    cohort = Cohort(location_id=location_id, track_id=track_id,
+                    name=f"{location.name} {daypart} fresh group", mode="rolling",
+                    status="forming", weekdays=weekdays,
+                    start_time=time.fromisoformat(start), minutes=180,
+                    capacity=policy.fresh_max_size, for_returners=True, created_at=now,
+                    updated_at=now)
+    db.session.add(cohort)
+    db.session.flush()
+    return cohort
+
+
+def _join_forming(request: ReturnRequest, cohort_id: int, credit: int,
+                  now: datetime) -> FormingMember:
+    cohort = lock_cohort(cohort_id)
+    if cohort.status != "forming":
+        raise OptionNotAvailable(f"{cohort.name} is no longer forming", field="option_id")
+    count = db.session.scalar(sa.select(sa.func.count()).select_from(FormingMember).where(
+        FormingMember.cohort_id == cohort_id, FormingMember.status == "waiting")) or 0
+    if count >= cohort.capacity:
+        raise NoSeatLeft(f"{cohort.name} has all its places taken", field="option_id")
+    member = db.session.scalar(sa.select(FormingMember).where(
+        FormingMember.cohort_id == cohort_id, FormingMember.client_id == request.client_id))
+    if member is None:
+        member = FormingMember(cohort_id=cohort_id, client_id=request.client_id,
+                               created_at=now)
+        db.session.add(member)
+    member.return_request_id, member.credited_sessions = request.id, credit
+    member.status, member.joined_at, member.updated_at = "waiting", now, now
+    db.session.flush()
+    return member
+
+
+# --- fresh cohorts --------------------------------------------------------------
+
+@dataclass
+class FormingView:
+    cohort: Cohort
+    members: list[FormingMember]
+    ready: bool
+    estimated_start: datetime
+
+
+def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
+                    ) -> list[FormingView]:
+    """Forming cohorts of returners with their members; ``ready`` at the minimum size."""
+    cohorts = list(db.session.scalars(sa.select(Cohort).where(
+        Cohort.status == "forming").order_by(Cohort.id)))
+    members: dict[int, list[FormingMember]] = {}
+    if cohorts:
+        for m in db.session.scalars(sa.select(FormingMember).where(
+                FormingMember.cohort_id.in_([c.id for c in cohorts]),
+                FormingMember.status == "waiting").order_by(FormingMember.joined_at,
+                                                            FormingMember.id)):
+            members.setdefault(m.cohort_id, []).append(m)
+    views = [FormingView(c, members.get(c.id, []),
+                         len(members.get(c.id, [])) >= policy.fresh_min_size,
+                         _estimated_start(tuple(c.weekday_list), c.start_time, c.minutes,
+                                          c.location.timezone, now, policy))
+             for c in cohorts]
+    return [v for v in views if v.ready] if ready_only else views
+
+
+def _waiting_members(cohort_id: int) -> list[FormingMember]:
+    return list(db.session.scalars(sa.select(FormingMember).where(
+        FormingMember.cohort_id == cohort_id, FormingMember.status == "waiting")
+        .order_by(FormingMember.joined_at, FormingMember.id)))
+
+
+def _enroll_members(members: list[FormingMember], cohort: Cohort, joined_on: date,
+                    now: datetime, policy: Policy) -> list[Enrollment]:
+    made = []
+    for member in members:
+        enrollment = enrollments.enroll(
+            member.client_id, cohort.id, now, policy, joined_on=joined_on,
+            credited_sessions=member.credited_sessions,
+            return_request_id=member.return_request_id, commit=False)
+        member.status, member.enrollment_id, member.updated_at = "enrolled", enrollment.id, now
+        made.append(enrollment)
+    return made
+
+
+def _tell_members(members: list[FormingMember], cohort: Cohort, first: datetime | None,
+                  now: datetime) -> None:
+    for member in members:
+        outbox.queue("cohort_opened", member.client, subject_ref=f"cohort:{cohort.id}",
+                     occurrence="1", due_at=now, now=now,
+                     payload={"cohort_id": cohort.id,
+                              "first_session_at": first.isoformat() if first else None})
+
+
+def open_forming(cohort_id: int, staff_id: int | None, now: datetime, policy: Policy, *,
+                 early: bool = False) -> tuple[Cohort, list[Enrollment]]:
+    """Open a forming cohort: next start date on its pattern, group sessions made,
+    every member enrolled and told, the event recorded, spare seats offered on."""
+    cohort = lock_cohort(cohort_id)
+    if cohort.status != "forming":
+        raise InvalidTransition(f"{cohort.name} is {cohort.status}, not forming")
+    members = _waiting_members(cohort.id)
+    if not members:
+        raise CohortNotReady(f"{cohort.name} has no one waiting to start")
+    if len(members) < policy.fresh_min_size and not early:
+        raise CohortNotReady(
+            f"{cohort.name} has {len(members)} of {policy.fresh_min_size} people; "
+            "open it early to start anyway")
+    if len(members) > cohort.capacity:
+        raise NoSeatLeft(f"{cohort.name} has more people than seats", field="capacity")
+    tz = cohort.location.timezone
+    starts_on = next_start_date(pattern_of(cohort), _open_from(now, tz, policy))
+    cohort.starts_on, cohort.status, cohort.opened_at = starts_on, "running", now
+    cohort.updated_at = now
+    db.session.flush()
+    materialise(cohort, now, policy)
+    db.session.flush()
+    made = _enroll_members(members, cohort, starts_on, now, policy)
+    first = occurrence(pattern_of(cohort), starts_on).starts_at
+    _tell_members(members, cohort, first, now)
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action="cohort_opened",
+                              entity="cohort", entity_id=cohort.id,
+                              detail={"members": len(members), "early": early,
+                                      "starts_on": starts_on.isoformat()}))
+    db.session.flush()
+    if seats_taken(cohort.id, now) < cohort.capacity:
+        seat_freed(cohort.id, now)
+    db.session.commit()
+    return cohort, made
+
+
+def merge_forming(cohort_id: int, into_cohort_id: int, staff_id: int | None, now: datetime,
+                  policy: Policy) -> tuple[Cohort, list[Enrollment]]:
+    """Move every waiting member of a forming cohort into a running one (seats
+    permitting, else 409); the forming cohort ends without ever meeting."""
+    forming = lock_cohort(cohort_id)
+    if forming.status != "forming":
+        raise InvalidTransition(f"{forming.name} is {forming.status}, not forming")
+    target = lock_cohort(into_cohort_id)
+    if target.status != "running":
+        raise InvalidValue(f"{target.name} is not running", field="cohort_id")
+    members = _waiting_members(forming.id)
+    free = target.capacity - seats_taken(target.id, now)
+    if len(members) > free:
+        raise NoSeatLeft(f"{target.name} has {max(free, 0)} seats for {len(members)} people",
+                         field="cohort_id")
+    made = _enroll_members(members, target, local_today(now, ZoneInfo(
+        target.location.timezone)), now, policy)
+    first = db.session.scalar(sa.select(sa.func.min(GroupSession.starts_at)).where(
+        GroupSession.cohort_id == target.id, GroupSession.status == "scheduled",
+        GroupSession.starts_at > now))
+    _tell_members(members, target, first, now)
+    forming.status, forming.updated_at = "ended", now
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action="forming_merged",
+                              entity="cohort", entity_id=forming.id,
+                              detail={"into_cohort_id": target.id, "members": len(members)}))
+    db.session.commit()
+    return target, made
+
+
+# --- time back to group ---------------------------------------------------------
+
+def _days(earlier: datetime | None, later: datetime | None) -> float | None:
+    if earlier is None or later is None:
+        return None
+    return round((later - earlier).total_seconds() / 86400, 1)
+
+
+def time_back(*, client_id: int | None = None, since: datetime | None = None,
+              until: datetime | None = None) -> dict[str, Any]:
+    """Per request: requested -> checked in -> placed -> first attended, in days;
+    and the median and mean days back to group over requests that got there."""
+    query = sa.select(ReturnRequest).order_by(ReturnRequest.requested_at, ReturnRequest.id)
+    if client_id is not None:
+        get(Client, client_id, "Client")
+        query = query.where(ReturnRequest.client_id == client_id)
+    if since is not None:
+        query = query.where(ReturnRequest.requested_at >= since)
+    if until is not None:
+        query = query.where(ReturnRequest.requested_at < until)
+    rows = list(db.session.scalars(query))
+    items = [{
+        "return_request_id": r.id, "client_id": r.client_id, "status": r.status,
+        "requested_at": r.requested_at, "checked_in_at": r.checked_in_at,
+        "placed_at": r.placed_at, "first_attended_at": r.first_attended_at,
+        "days_to_check_in": _days(r.requested_at, r.checked_in_at),
+        "days_to_placed": _days(r.requested_at, r.placed_at),
+        "days_to_group": _days(r.requested_at, r.first_attended_at),
+    } for r in rows]
+    back = [i["days_to_group"] for i in items if i["days_to_group"] is not None]
+    placed = [i["days_to_placed"] for i in items if i["days_to_placed"] is not None]
+    return {
+        "requests": len(items), "back_in_group": len(back),
+        "still_open": sum(1 for i in items if i["status"] == "open"),
+        "median_days": round(statistics.median(back), 1) if back else None,
+        "mean_days": round(statistics.fmean(back), 1) if back else None,
+        "median_days_to_placed": round(statistics.median(placed), 1) if placed else None,
+        "items": items,
+    }
+
