@@ -1,7 +1,7 @@
 """audit trail: an index for browsing, and append-only enforced by PostgreSQL
 
 Revision ID: 0006
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-30 07:00:00
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from scheduler.models import Client, GroupSession, Notification, ReturnRequest
 from scheduler.services import enrollments
+from tests.forms import post_form
 
 PUBLIC = "/api/v1/public/returns"
 BANNED = re.compile(r"dropped out|failed|non-compliant|relapsed|no-show|addiction|recovery|"
@@ -339,7 +340,7 @@ def test_the_come_back_page_asks_only_for_a_name_and_a_way_to_reach_them(app):
 
 
 def test_sending_the_page_form_records_the_request_and_says_what_happens_next(app, db):
-    page = app.test_client().post("/come-back", data={"name": "Sam", "phone": "617-555-0100"})
+    page = post_form(app.test_client(), "/come-back", {"name": "Sam", "phone": "617-555-0100"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and "What happens next" in html
     assert "check-in" in html and not BANNED.search(html)
@@ -348,7 +349,7 @@ def test_sending_the_page_form_records_the_request_and_says_what_happens_next(ap
 
 
 def test_the_page_form_without_a_way_to_reach_them_keeps_what_was_typed(app):
-    page = app.test_client().post("/come-back", data={"name": "Sam Example"})
+    page = post_form(app.test_client(), "/come-back", {"name": "Sam Example"})
     html = page.get_data(as_text=True)
     assert page.status_code == 422
     assert 'value="Sam Example"' in html and 'aria-invalid="true"' in html
@@ -357,8 +358,8 @@ def test_the_page_form_without_a_way_to_reach_them_keeps_what_was_typed(app):
 def test_the_page_form_is_rate_limited_with_a_kind_page(app):
     app.config["RETURNS_PUBLIC_ADDRESS_LIMIT"] = "1 per hour"
     http = app.test_client()
-    http.post("/come-back", data={"name": "Sam", "phone": "617-555-0100"})
-    again = http.post("/come-back", data={"name": "Sam", "phone": "(617) 555 0100"})
+    post_form(http, "/come-back", {"name": "Sam", "phone": "617-555-0100"})
+    again = post_form(http, "/come-back", {"name": "Sam", "phone": "(617) 555 0100"})
     assert again.status_code == 429 and "patience" in again.get_data(as_text=True)
 
 

@@ -3,26 +3,11 @@ through the real form (CSRF token and all)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 
+from tests.forms import csrf_from, fresh_g
+
 PASSWORD = "correct horse battery"
-
-
-def csrf_from(html: str) -> str:
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "the page has no CSRF token"
-    return match.group(1)
-
-
-def _fresh_g() -> None:
-    """The app fixture keeps one app context open, so requests would share ``g``;
-    forget what Flask-WTF and Flask-Login cache there, as a real server would."""
-    from flask import g
-
-    for name in ("csrf_token", "_login_user"):
-        g.pop(name, None)
 
 
 class Console:
@@ -32,16 +17,16 @@ class Console:
         self.client = client
 
     def get(self, path, **kw):
-        _fresh_g()
+        fresh_g()
         return self.client.get(path, **kw)
 
     def post_form(self, page: str, action: str, data: dict, **kw):
         token = csrf_from(self.get(page).get_data(as_text=True))
-        _fresh_g()
+        fresh_g()
         return self.client.post(action, data={"csrf_token": token, **data}, **kw)
 
     def post(self, path, **kw):
-        _fresh_g()
+        fresh_g()
         return self.client.post(path, **kw)
 
 
