@@ -94,7 +94,7 @@ def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
     """Apply a PATCH. Pattern changes reshape only group sessions not yet started;
     lowering capacity below the seats already taken is refused (409)."""
     cohort = lock_cohort(cohort_id)
-    old_capacity = cohort.capacity
+    old_capacity, old_status = cohort.capacity, cohort.status
     if "weekdays" in changes:
         changes = {**changes, "weekdays": normalise_weekdays(changes["weekdays"])}
     for name, value in changes.items():
@@ -108,8 +108,9 @@ def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
     if cohort.status == "running" and (set(changes) & set(PATTERN_FIELDS)
                                        or "status" in changes):
         materialise(cohort, now, policy)
-    if cohort.capacity > old_capacity:
-        seat_freed(cohort.id, now)
+    opened = cohort.status == "running" and old_status != "running"
+    if cohort.capacity > old_capacity or opened:
+        seat_freed(cohort.id, now)  # new seats, or a cohort opening: offer them
     db.session.commit()
     return cohort
 

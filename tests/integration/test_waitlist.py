@@ -319,3 +319,11 @@ def test_the_waitlist_lists_people_in_order_with_their_offer(build, clock):
     assert [(p.entry.id, p.position) for p in places] == [(e.id, n + 1)
                                                           for n, e in enumerate(line)]
     assert places[0].offer.status == "open" and places[1].offer is None
+
+
+def test_a_cohort_opening_offers_its_seats_to_those_waiting(build, clock):
+    cohort = build.cohort(capacity=1, status="forming", starts_on=None)
+    entry = waitlist.join_waitlist(build.client().id, cohort.id, clock())
+    cohorts.update_cohort(cohort.id, {"status": "running", "starts_on": clock().date()},
+                          clock(), build.policy)
+    assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [entry.id]
