@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.api import Blueprint, current_staff, now
-from blueprints.api.schemas import LocalDateTime, StrictSchema
+from blueprints.api.schemas import EnrollmentOut, LocalDateTime, StrictSchema
 from scheduler.models import OFFER_STATUSES, Client, GroupSession, db
 from scheduler.services import waitlist as service
 from scheduler.timeutil import to_local
@@ -141,3 +141,23 @@ class CohortOffers(MethodView):
         """Who holds an offered seat and until when (open offers unless ``status``)."""
         status = None if query["status"] == "all" else query["status"]
         return service.offers_for(cohort_id, status=status)
+
+
+@blp.route("/offers/<int:offer_id>/accept")
+class AcceptForClient(MethodView):
+    @blp.response(200, EnrollmentOut)
+    @blp.alt_response(409, description="The offer ended or was already answered")
+    def post(self, offer_id):
+        """Record a client's yes given by phone or in person: they are enrolled."""
+        return service.answer_for_client(offer_id, "accept", now(),
+                                         staff_id=current_staff().id)
+
+
+@blp.route("/offers/<int:offer_id>/decline")
+class DeclineForClient(MethodView):
+    @blp.response(200, SeatOfferOut)
+    @blp.alt_response(409, description="The offer ended or was already answered")
+    def post(self, offer_id):
+        """Record a client's no: the seat goes to the next in line."""
+        return service.answer_for_client(offer_id, "decline", now(),
+                                         staff_id=current_staff().id)

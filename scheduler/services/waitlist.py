@@ -328,10 +328,13 @@ def accept_offer(token: str, now: datetime, policy: Policy | None = None) -> Enr
     and those seats go to the next in line. Raises NotFound (unknown or tampered
     link), OfferExpired, OfferAlreadyAnswered.
     """
+    return _accept(_resolve(token), now, _policy(policy))
+
+
+def _accept(offer: SeatOffer, now: datetime, policy: Policy, *,
+            staff_id: int | None = None) -> Enrollment:
     from scheduler.services.enrollments import enroll
 
-    policy = _policy(policy)
-    offer = _resolve(token)
     client_id = offer.client_id
     # lock every cohort this will touch in one order, so two accepts never deadlock
     others = set(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
@@ -356,6 +359,8 @@ def accept_offer(token: str, now: datetime, policy: Policy | None = None) -> Enr
     offer.enrollment_id = enrollment.id
     entry.status, entry.updated_at = "enrolled", now
     _leave_other_waitlists(client_id, offer.cohort_id, now)
+    if staff_id is not None:
+        _audit(staff_id, "seat_offer.accept", offer, now, {"for_client": client_id})
     db.session.commit()
     return enrollment
 
@@ -386,13 +391,18 @@ def _open_offers_of(entry: WaitlistEntry) -> list[SeatOffer]:
 
 def decline_offer(token: str, now: datetime) -> SeatOffer:
     """Say no to an offer: the seat goes to the next in line at once."""
-    offer = _resolve(token)
+    return _decline(_resolve(token), now)
+
+
+def _decline(offer: SeatOffer, now: datetime, *, staff_id: int | None = None) -> SeatOffer:
     lock_cohort(offer.cohort_id)
     offer = _lock_offer(offer.id)
     _check_answerable(offer, now)
     offer.status, offer.responded_at, offer.updated_at = "declined", now, now
     entry = _entry(offer.waitlist_entry_id)
     entry.status, entry.removed_reason, entry.updated_at = "removed", DECLINED_REASON, now
+    if staff_id is not None:
+        _audit(staff_id, "seat_offer.decline", offer, now, {"for_client": offer.client_id})
     db.session.flush()
     _seat_freed(offer.cohort_id, now)
     db.session.commit()
@@ -487,10 +497,25 @@ def _live_entry(entry_id: int) -> WaitlistEntry:
     return entry
 
 
-def _audit(staff_id: int | None, action: str, entry: WaitlistEntry, now: datetime,
+def _audit(staff_id: int | None, action: str, row: WaitlistEntry | SeatOffer, now: datetime,
            detail: dict[str, Any]) -> None:
-    db.session.add(AuditEvent(at=now, staff_id=staff_id, action=action,
-                              entity="waitlist_entry", entity_id=entry.id, detail=detail))
+    entity = "seat_offer" if isinstance(row, SeatOffer) else "waitlist_entry"
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action=action, entity=entity,
+                              entity_id=row.id, detail=detail))
+
+
+def answer_for_client(offer_id: int, answer: str, now: datetime, *,
+                      staff_id: int | None = None, policy: Policy | None = None,
+                      ) -> Enrollment | SeatOffer:
+    """Staff record a client's answer given by phone or in person ("accept" returns
+    the enrollment, "decline" the offer). Same rules as the client's own link; the
+    staff member is audited (``staff_id`` None records no audit row)."""
+    offer = get(SeatOffer, offer_id, "Seat offer")
+    if answer not in ("accept", "decline"):
+        raise InvalidValue("Answer accept or decline", field="answer")
+    if answer == "accept":
+        return _accept(offer, now, _policy(policy), staff_id=staff_id)
+    return _decline(offer, now, staff_id=staff_id)
 
 
 def move_up(entry_id: int, reason: str, now: datetime, *, staff_id: int | None = None,

@@ -160,3 +160,37 @@ def test_the_waitlist_routes_are_in_the_openapi_document(app):
     assert {"/api/v1/waitlist", "/api/v1/waitlist/{entry_id}/move-up",
             "/api/v1/waitlist/{entry_id}/remove", "/api/v1/cohorts/{cohort_id}/waitlist",
             "/api/v1/cohorts/{cohort_id}/offers"} <= set(paths)
+
+
+def test_staff_record_a_yes_given_by_phone_and_the_client_is_enrolled(api, build, clock,
+                                                                      group):
+    cohort, seated, line = group
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    [held] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
+    response = api.post(f"/api/v1/offers/{held['id']}/accept")
+    assert response.status_code == 200
+    assert response.get_json()["client_id"] == line[0].client_id
+    assert response.get_json()["status"] == "active"
+    assert api.post(f"/api/v1/offers/{held['id']}/accept").status_code == 409
+
+
+def test_staff_record_a_no_and_the_seat_goes_to_the_next(api, db, build, clock, group):
+    from scheduler.models import AuditEvent
+
+    cohort, seated, line = group
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    [held] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
+    response = api.post(f"/api/v1/offers/{held['id']}/decline")
+    assert response.status_code == 200 and response.get_json()["status"] == "declined"
+    [passed_on] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
+    assert passed_on["waitlist_entry_id"] == line[1].id
+    assert db.session.query(AuditEvent.action).all() == [("seat_offer.decline",)]
+
+
+def test_answering_an_ended_offer_for_a_client_is_a_conflict(api, build, clock, group):
+    cohort, seated, _ = group
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    [held] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
+    clock.advance(days=2)
+    assert api.post(f"/api/v1/offers/{held['id']}/accept").status_code == 409
+    assert api.post("/api/v1/offers/999/accept").status_code == 404
