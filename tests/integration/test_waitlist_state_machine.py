@@ -113,6 +113,15 @@ class SeatMachine(RuleBasedStateMachine):
         self.attempt(cohorts.update_cohort, _pick(self.cohort_ids, where),
                      {"capacity": capacity}, self.clock(), self.policy)
 
+    @rule(where=PICK)
+    def offer_free_seats(self, where):
+        """Offering again is harmless: with nothing free (once settled) it makes nothing."""
+        made = waitlist.offer_free_seats(_pick(self.cohort_ids, where), self.clock(),
+                                         policy=self.policy)
+        db.session.commit()
+        if self.settled:
+            assert made == []
+
     @rule(which=PICK)
     def accept(self, which):
         offer = _pick(self.offers(), which)
@@ -235,7 +244,7 @@ def test_seat_invariants_hold_through_any_sequence_of_changes(app, clock, policy
     start = clock()
     run_state_machine_as_test(
         lambda: SeatMachine(clock, policy, start),
-        settings=settings(max_examples=25, stateful_step_count=30, deadline=None,
+        settings=settings(max_examples=20, stateful_step_count=30, deadline=None,
                           database=None,
                           suppress_health_check=[HealthCheck.too_slow,
                                                  HealthCheck.filter_too_much]))
