@@ -139,3 +139,25 @@ def test_two_expiry_runners_at_once_expire_each_offer_once(app, db, build, clock
     assert sum(outcomes) == 4
     for cohort, _, line in groups:
         assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [line[1].id]
+
+
+def test_one_client_accepting_two_offers_at_once_keeps_exactly_one_seat(app, db, build, clock):
+    for _ in range(3):
+        first, seated_a, _ = full_group_with_line(build, capacity=1, waiting=0)
+        second, seated_b, _ = full_group_with_line(build, capacity=1, waiting=0)
+        both = build.client(email="both@example.org").id
+        for cohort in (first, second):
+            waitlist.join_waitlist(both, cohort.id, clock())
+        behind = waitlist.join_waitlist(build.client().id, second.id, clock())
+        waitlist.join_waitlist(behind.client_id, first.id, clock())
+        enrollments.change_status(seated_a[0].id, "withdrawn", clock(), build.policy)
+        enrollments.change_status(seated_b[0].id, "withdrawn", clock(), build.policy)
+        tokens = [token_for(open_offers(c.id)[0]) for c in (first, second)]
+        outcomes = race(app, db, [partial(_accept, t, clock(), build.policy) for t in tokens])
+        assert sorted(outcomes) == ["OfferAlreadyAnswered", "accepted"]
+        seats = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(
+            Enrollment.client_id == both, Enrollment.status == "active"))
+        assert seats == 1
+        # the seat the client did not keep went to the person behind them
+        passed = [o.client_id for c in (first, second) for o in open_offers(c.id)]
+        assert passed == [behind.client_id]
