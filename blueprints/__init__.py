@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import comeback, errors, health
+    from blueprints import comeback, errors, health, offers
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import init_web
@@ -14,4 +14,5 @@ def register_blueprints(app) -> None:
     init_web(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(comeback.bp)
+    app.register_blueprint(offers.bp)
     errors.register(app)

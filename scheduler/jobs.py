@@ -15,11 +15,12 @@ log = logging.getLogger("regroup.jobs")
 
 def _jobs() -> dict[str, tuple[int, Callable]]:
     """name -> (interval seconds, callable(now, policy) -> result)."""
-    from scheduler.services import cohorts, enrollments
+    from scheduler.services import cohorts, enrollments, waitlist
 
     return {
         "extend_horizon": (3600, cohorts.extend_horizon),
         "release_expired_holds": (300, lambda now, policy: enrollments.release_expired_holds(now)),
+        "expire_offers": (60, waitlist.expire_offers),
     }
 
 

@@ -1,38 +1,566 @@
-"""Waitlist use cases. The waitlist work completes this module; the foundation
-provides joining a waitlist and the one place every freed seat goes."""
+"""Waitlist use cases: joining, offering freed seats, answering offers, expiry, staff moves.
+
+Every change to an offer or a place in line happens while the cohort's row is
+locked (``lock_cohort``: ``SELECT ... FOR UPDATE`` on PostgreSQL; on SQLite every
+write transaction is ``BEGIN IMMEDIATE``), and every count of seats includes open
+offers. So a seat held by an open offer is never given to anyone else, a seat is
+never offered twice, and an accept racing an expiry has exactly one outcome.
+
+Offer links carry the offer id signed with ``SECRET_KEY`` (itsdangerous, its own
+salt, HMAC-SHA256). Only the link's SHA-256 is stored (``SeatOffer.token_hash``);
+the outbox payload holds no secret, and the sender rebuilds the link with
+``offer_url(offer_id)`` at send time.
+"""
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
+from itsdangerous import BadData, URLSafeSerializer
 
-from scheduler.errors import AlreadyWaiting
-from scheduler.models import Client, WaitlistEntry, db
-from scheduler.services.common import get, lock_cohort
+from scheduler.config import Policy
+from scheduler.errors import (
+    AlreadyEnrolled,
+    AlreadyWaiting,
+    CohortNotOpen,
+    InvalidTransition,
+    InvalidValue,
+    NotFound,
+    OfferAlreadyAnswered,
+    OfferExpired,
+)
+from scheduler.models import (
+    AuditEvent,
+    Client,
+    Cohort,
+    Enrollment,
+    GroupSession,
+    Location,
+    SeatOffer,
+    WaitlistEntry,
+    db,
+)
+from scheduler.security import new_token, token_hash
+from scheduler.services import outbox
+from scheduler.services.common import get, lock_cohort, seats_taken
+from scheduler.timeutil import local_today
+from scheduler.waitlist import (
+    InLine,
+    choose_offers,
+    front_priority,
+    offer_expires_at,
+    offer_has_lapsed,
+    positions,
+    seats_free,
+)
 
+LIVE = ("waiting", "offered")
+OFFER_SALT = "regroup.seat-offer"
+DECLINED_REASON = "Said no to an offered seat"
+EXPIRED_REASON = "An offered seat was not answered in time"
+PLACED_REASON = "Took a seat in another group"
+
+
+# --- configuration from the app, when there is one -------------------------------
+
+def _config(name: str) -> Any:
+    from flask import current_app, has_app_context
+
+    if not has_app_context():
+        return None
+    return current_app.config.get(name)
+
+
+def _policy(policy: Policy | None) -> Policy:
+    return policy or _config("POLICY") or Policy()
+
+
+def _serializer(secret_key: str | None) -> URLSafeSerializer:
+    secret = secret_key or _config("SECRET_KEY")
+    if not secret:
+        raise RuntimeError("Offer links need SECRET_KEY (run inside the app context)")
+    return URLSafeSerializer(secret, salt=OFFER_SALT,
+                             signer_kwargs={"digest_method": hashlib.sha256})
+
+
+# --- offer links -------------------------------------------------------------------
+
+def offer_token(offer_id: int, secret_key: str | None = None) -> str:
+    """The secret part of an offer link (the offer id, signed). Never stored."""
+    return _serializer(secret_key).dumps(offer_id)
+
+
+def offer_id_from_token(token: str, secret_key: str | None = None) -> int | None:
+    """The offer id a link stands for, or None when it is tampered or not ours."""
+    try:
+        value = _serializer(secret_key).loads(token)
+    except BadData:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        return None
+    return value
+
+
+def offer_url(offer_id: int) -> str:
+    """The client's link to an offer, rebuilt at send time from the offer id."""
+    base = (_config("PUBLIC_BASE_URL") or "").rstrip("/")
+    return f"{base}/offers/{offer_token(offer_id)}"
+
+
+# --- joining and offering ------------------------------------------------------------
 
 def join_waitlist(client_id: int, cohort_id: int, now: datetime, *, priority: int = 0,
                   return_request_id: int | None = None, commit: bool = True,
                   ) -> WaitlistEntry:
-    """Put a client in line for a cohort (priority tier, then request time)."""
+    """Put a client in line for a cohort (priority tier, then request time).
+
+    A client may wait for several cohorts at once. When the cohort has a free seat
+    and nobody ahead, the new entry gets an offer at once (in this transaction).
+    """
     get(Client, client_id, "Client")
     lock_cohort(cohort_id)
     live = db.session.scalar(sa.select(WaitlistEntry.id).where(
         WaitlistEntry.client_id == client_id, WaitlistEntry.cohort_id == cohort_id,
-        WaitlistEntry.status.in_(("waiting", "offered"))))
+        WaitlistEntry.status.in_(LIVE)))
     if live is not None:
         raise AlreadyWaiting("This client is already waiting for this group")
+    if _active_client_ids(cohort_id, [client_id]):
+        raise AlreadyEnrolled("This client is already in this group")
     entry = WaitlistEntry(client_id=client_id, cohort_id=cohort_id, priority=priority,
                           requested_at=now, return_request_id=return_request_id,
                           created_at=now, updated_at=now)
     db.session.add(entry)
     db.session.flush()
+    offer_free_seats(cohort_id, now)
     if commit:
         db.session.commit()
     return entry
 
 
-def offer_free_seats(cohort_id: int, now: datetime) -> list:
-    """Offer each free seat of a cohort to the next in line. Returns the offers made."""
-    return []
+def offer_free_seats(cohort_id: int, now: datetime, *, policy: Policy | None = None,
+                     ) -> list[SeatOffer]:
+    """Offer each free seat of a cohort to the next in line. Returns the offers made.
+
+    Runs inside the caller's transaction and never commits: the offers and their
+    messages commit (or roll back) together with the change that freed the seat.
+    A cohort that takes nobody now (not running, or a closed group past its
+    joining window) makes no offers.
+    """
+    policy = _policy(policy)
+    cohort = lock_cohort(cohort_id)
+    if not _takes_people(cohort, now, policy):
+        return []
+    free = seats_free(cohort.capacity, seats_taken(cohort.id, now))
+    if free == 0:
+        return []
+    waiting = list(db.session.scalars(
+        sa.select(WaitlistEntry).where(WaitlistEntry.cohort_id == cohort.id,
+                                       WaitlistEntry.status == "waiting")
+        .order_by(WaitlistEntry.priority.desc(), WaitlistEntry.requested_at,
+                  WaitlistEntry.id)
+        .execution_options(populate_existing=True)))
+    if not waiting:
+        return []
+    enrolled = _active_client_ids(cohort.id, [e.client_id for e in waiting])
+    for entry in waiting:
+        if entry.client_id in enrolled:  # staff enrolled them directly meanwhile
+            entry.status, entry.updated_at = "enrolled", now
+    holding = set(db.session.scalars(sa.select(SeatOffer.client_id).where(
+        SeatOffer.cohort_id == cohort.id, SeatOffer.status == "open")))
+    by_id = {e.id: e for e in waiting}
+    chosen = choose_offers([_in_line(e) for e in waiting], free,
+                           frozenset(enrolled | holding))
+    if not chosen:
+        return []
+    session = next_group_session(cohort.id, now)
+    expires_at = offer_expires_at(now, policy.offer_hours,
+                                  session.starts_at if session else None)
+    return [_make_offer(by_id[c.id], cohort, session, expires_at, now) for c in chosen]
+
+
+def _takes_people(cohort: Cohort, now: datetime, policy: Policy) -> bool:
+    from scheduler.services.enrollments import closed_cohort_still_joinable
+
+    if cohort.status != "running":
+        return False
+    if cohort.mode == "closed":
+        from zoneinfo import ZoneInfo
+
+        today = local_today(now, ZoneInfo(cohort.location.timezone))
+        return closed_cohort_still_joinable(cohort, today, policy)
+    return True
+
+
+def _active_client_ids(cohort_id: int, client_ids: list[int]) -> set[int]:
+    if not client_ids:
+        return set()
+    return set(db.session.scalars(sa.select(Enrollment.client_id).where(
+        Enrollment.cohort_id == cohort_id, Enrollment.status == "active",
+        Enrollment.client_id.in_(client_ids))))
+
+
+def _in_line(entry: WaitlistEntry) -> InLine:
+    return InLine(entry.id, entry.client_id, entry.priority, entry.requested_at)
+
+
+def next_group_session(cohort_id: int, now: datetime) -> GroupSession | None:
+    """The first scheduled group session that has not begun: the one an offer is for."""
+    return db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort_id, GroupSession.status == "scheduled",
+        GroupSession.starts_at > now).order_by(GroupSession.starts_at).limit(1)).first()
+
+
+def _make_offer(entry: WaitlistEntry, cohort: Cohort, session: GroupSession | None,
+                expires_at: datetime, now: datetime) -> SeatOffer:
+    offer = SeatOffer(cohort_id=cohort.id, client_id=entry.client_id,
+                      waitlist_entry_id=entry.id,
+                      group_session_id=session.id if session else None, status="open",
+                      offered_at=now, expires_at=expires_at,
+                      # a unique placeholder until the id (which the link signs) exists
+                      token_hash=token_hash(new_token()), created_at=now, updated_at=now)
+    db.session.add(offer)
+    db.session.flush()
+    offer.token_hash = token_hash(offer_token(offer.id))
+    entry.status, entry.updated_at = "offered", now
+    location = cohort.location
+    outbox.queue("offer", entry.client, subject_ref=f"seat_offer:{offer.id}", occurrence="1",
+                 due_at=now, now=now, expires_at=expires_at, payload={
+                     "offer_id": offer.id,
+                     "cohort_id": cohort.id,
+                     "group_session_id": offer.group_session_id,
+                     "first_session_at": session.starts_at.isoformat() if session else None,
+                     "expires_at": expires_at.isoformat(),
+                     "location_name": location.name,
+                     "location_address": location.address,
+                     "room": cohort.room,
+                 })
+    return offer
+
+
+# --- answering an offer (client links) ---------------------------------------------
+
+@dataclass(frozen=True)
+class OfferView:
+    """What the client's offer page shows."""
+
+    offer: SeatOffer
+    cohort: Cohort
+    location: Location
+    group_session: GroupSession | None
+
+
+def _resolve(token: str) -> SeatOffer:
+    offer_id = offer_id_from_token(token)
+    offer = db.session.get(SeatOffer, offer_id) if offer_id is not None else None
+    if offer is None or offer.token_hash != token_hash(token):
+        raise NotFound("This link is not one we recognise")
+    return offer
+
+
+def _lock_offer(offer_id: int) -> SeatOffer:
+    return db.session.execute(
+        sa.select(SeatOffer).where(SeatOffer.id == offer_id).with_for_update()
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def _entry(entry_id: int) -> WaitlistEntry:
+    return db.session.execute(
+        sa.select(WaitlistEntry).where(WaitlistEntry.id == entry_id)
+        .execution_options(populate_existing=True)).scalar_one()
+
+
+def _lapse(offer: SeatOffer, now: datetime) -> None:
+    """Mark an open offer expired and end its place in line (caller frees the seat)."""
+    offer.status, offer.updated_at = "expired", now
+    entry = _entry(offer.waitlist_entry_id)
+    if entry.status in LIVE:
+        entry.status, entry.removed_reason, entry.updated_at = "removed", EXPIRED_REASON, now
+
+
+def _expire_lazily(offer: SeatOffer, now: datetime) -> bool:
+    """Expire an open offer whose time has passed, passing its seat on. True if it did."""
+    if offer.status != "open" or not offer_has_lapsed(offer.expires_at, now):
+        return False
+    _lapse(offer, now)
+    db.session.flush()
+    _seat_freed(offer.cohort_id, now)
+    return True
+
+
+def _seat_freed(cohort_id: int, now: datetime) -> None:
+    from scheduler.services.seats import seat_freed
+
+    seat_freed(cohort_id, now)
+
+
+def view_offer(token: str, now: datetime) -> OfferView:
+    """The offer behind a link; an open offer past its time expires now (lazily)."""
+    offer = _resolve(token)
+    if offer.status == "open" and offer_has_lapsed(offer.expires_at, now):
+        lock_cohort(offer.cohort_id)
+        offer = _lock_offer(offer.id)
+        _expire_lazily(offer, now)
+        db.session.commit()
+    cohort = db.session.get(Cohort, offer.cohort_id)
+    session = (db.session.get(GroupSession, offer.group_session_id)
+               if offer.group_session_id else None)
+    return OfferView(offer, cohort, cohort.location, session)
+
+
+def _check_answerable(offer: SeatOffer, now: datetime) -> None:
+    if offer.status == "expired":
+        raise OfferExpired("This offer has ended")
+    if offer.status != "open":
+        raise OfferAlreadyAnswered(f"This offer was already {offer.status}")
+    if _expire_lazily(offer, now):
+        db.session.commit()
+        raise OfferExpired("This offer has ended")
+
+
+def accept_offer(token: str, now: datetime, policy: Policy | None = None) -> Enrollment:
+    """Turn an open offer into an enrollment (the seat is already held for it).
+
+    The client leaves every other waitlist; their other open offers are withdrawn
+    and those seats go to the next in line. Raises NotFound (unknown or tampered
+    link), OfferExpired, OfferAlreadyAnswered.
+    """
+    return _accept(_resolve(token), now, _policy(policy))
+
+
+def _accept(offer: SeatOffer, now: datetime, policy: Policy, *,
+            staff_id: int | None = None) -> Enrollment:
+    from scheduler.services.enrollments import enroll
+
+    client_id = offer.client_id
+    # lock every cohort this will touch in one order, so two accepts never deadlock
+    others = set(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
+        WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE))))
+    for cohort_id in sorted(others | {offer.cohort_id}):
+        lock_cohort(cohort_id)
+    offer = _lock_offer(offer.id)
+    _check_answerable(offer, now)
+    entry = _entry(offer.waitlist_entry_id)
+    try:
+        enrollment = enroll(client_id, offer.cohort_id, now, policy, holding_offer=True,
+                            commit=False)
+    except (AlreadyEnrolled, CohortNotOpen):
+        # the group took them another way, or stopped taking people: nothing to hold
+        offer.status, offer.responded_at, offer.updated_at = "withdrawn", now, now
+        entry.status, entry.updated_at = "removed", now
+        db.session.flush()
+        _seat_freed(offer.cohort_id, now)
+        db.session.commit()
+        raise
+    offer.status, offer.responded_at, offer.updated_at = "accepted", now, now
+    offer.enrollment_id = enrollment.id
+    entry.status, entry.updated_at = "enrolled", now
+    _leave_other_waitlists(client_id, offer.cohort_id, now)
+    if staff_id is not None:
+        _audit(staff_id, "seat_offer.accept", offer, now, {"for_client": client_id})
+    db.session.commit()
+    return enrollment
+
+
+def _leave_other_waitlists(client_id: int, kept_cohort_id: int, now: datetime) -> None:
+    entries = list(db.session.scalars(sa.select(WaitlistEntry).where(
+        WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE),
+        WaitlistEntry.cohort_id != kept_cohort_id).order_by(WaitlistEntry.cohort_id)
+        .execution_options(populate_existing=True)))
+    freed = []
+    for entry in entries:
+        lock_cohort(entry.cohort_id)
+        if entry.status == "offered":
+            for offer in _open_offers_of(entry):
+                offer.status, offer.responded_at, offer.updated_at = "withdrawn", now, now
+                freed.append(entry.cohort_id)
+        entry.status, entry.removed_reason, entry.updated_at = "removed", PLACED_REASON, now
+    db.session.flush()
+    for cohort_id in freed:
+        _seat_freed(cohort_id, now)
+
+
+def _open_offers_of(entry: WaitlistEntry) -> list[SeatOffer]:
+    return list(db.session.scalars(sa.select(SeatOffer).where(
+        SeatOffer.waitlist_entry_id == entry.id, SeatOffer.status == "open")
+        .with_for_update().execution_options(populate_existing=True)))
+
+
+def decline_offer(token: str, now: datetime) -> SeatOffer:
+    """Say no to an offer: the seat goes to the next in line at once."""
+    return _decline(_resolve(token), now)
+
+
+def _decline(offer: SeatOffer, now: datetime, *, staff_id: int | None = None) -> SeatOffer:
+    lock_cohort(offer.cohort_id)
+    offer = _lock_offer(offer.id)
+    _check_answerable(offer, now)
+    offer.status, offer.responded_at, offer.updated_at = "declined", now, now
+    entry = _entry(offer.waitlist_entry_id)
+    entry.status, entry.removed_reason, entry.updated_at = "removed", DECLINED_REASON, now
+    if staff_id is not None:
+        _audit(staff_id, "seat_offer.decline", offer, now, {"for_client": offer.client_id})
+    db.session.flush()
+    _seat_freed(offer.cohort_id, now)
+    db.session.commit()
+    return offer
+
+
+# --- the background job ------------------------------------------------------------
+
+def expire_offers(now: datetime, policy: Policy | None = None) -> int:
+    """Job: open offers past their time expire and their seats go to the next in line.
+
+    Idempotent, and safe in two processes: each cohort with lapsed offers is
+    claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so a cohort another
+    runner or an accepting client holds is left for them (the accept decides, or
+    the next run expires it). On SQLite the transactions are IMMEDIATE and run one
+    after the other. Commits once per cohort. Returns how many offers expired.
+    """
+    cohort_ids = list(db.session.scalars(
+        sa.select(SeatOffer.cohort_id).where(SeatOffer.status == "open",
+                                             SeatOffer.expires_at <= now)
+        .distinct().order_by(SeatOffer.cohort_id)))
+    db.session.rollback()
+    expired = 0
+    for cohort_id in cohort_ids:
+        claimed = db.session.execute(
+            sa.select(Cohort.id).where(Cohort.id == cohort_id)
+            .with_for_update(skip_locked=True)).scalar_one_or_none()
+        if claimed is None:
+            db.session.rollback()
+            continue
+        lapsed = list(db.session.scalars(
+            sa.select(SeatOffer).where(SeatOffer.cohort_id == cohort_id,
+                                       SeatOffer.status == "open",
+                                       SeatOffer.expires_at <= now)
+            .order_by(SeatOffer.id).with_for_update()
+            .execution_options(populate_existing=True)))
+        for offer in lapsed:
+            _lapse(offer, now)
+        if lapsed:
+            db.session.flush()
+            offer_free_seats(cohort_id, now, policy=policy)
+        db.session.commit()
+        expired += len(lapsed)
+    return expired
+
+
+# --- staff ---------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class PlaceInLine:
+    entry: WaitlistEntry
+    position: int
+    offer: SeatOffer | None
+
+
+def waitlist_for(cohort_id: int) -> list[PlaceInLine]:
+    """Everyone in line for a cohort, in order, each with their open offer (if any)."""
+    get(Cohort, cohort_id, "Cohort")
+    entries = list(db.session.scalars(sa.select(WaitlistEntry).where(
+        WaitlistEntry.cohort_id == cohort_id, WaitlistEntry.status.in_(LIVE))))
+    offers = {o.waitlist_entry_id: o for o in db.session.scalars(sa.select(SeatOffer).where(
+        SeatOffer.cohort_id == cohort_id, SeatOffer.status == "open"))}
+    places = positions([_in_line(e) for e in entries])
+    ordered = sorted(entries, key=lambda e: places[e.id])
+    return [PlaceInLine(e, places[e.id], offers.get(e.id)) for e in ordered]
+
+
+def place_of(entry_id: int) -> PlaceInLine:
+    """One entry with its current position (0 when it is no longer in line)."""
+    entry = get(WaitlistEntry, entry_id, "Waitlist entry")
+    for place in waitlist_for(entry.cohort_id):
+        if place.entry.id == entry.id:
+            return place
+    return PlaceInLine(entry, 0, None)
+
+
+def offers_for(cohort_id: int, *, status: str | None = "open") -> list[SeatOffer]:
+    """A cohort's offers (open ones by default): who holds a seat, and until when."""
+    get(Cohort, cohort_id, "Cohort")
+    query = sa.select(SeatOffer).where(SeatOffer.cohort_id == cohort_id)
+    if status is not None:
+        query = query.where(SeatOffer.status == status)
+    return list(db.session.scalars(query.order_by(SeatOffer.expires_at, SeatOffer.id)))
+
+
+def _live_entry(entry_id: int) -> WaitlistEntry:
+    entry = get(WaitlistEntry, entry_id, "Waitlist entry")
+    lock_cohort(entry.cohort_id)
+    entry = _entry(entry_id)
+    if entry.status not in LIVE:
+        raise InvalidTransition(f"This entry is {entry.status}; it is no longer in line")
+    return entry
+
+
+def _audit(staff_id: int | None, action: str, row: WaitlistEntry | SeatOffer, now: datetime,
+           detail: dict[str, Any]) -> None:
+    entity = "seat_offer" if isinstance(row, SeatOffer) else "waitlist_entry"
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action=action, entity=entity,
+                              entity_id=row.id, detail=detail))
+
+
+def answer_for_client(offer_id: int, answer: str, now: datetime, *,
+                      staff_id: int | None = None, policy: Policy | None = None,
+                      ) -> Enrollment | SeatOffer:
+    """Staff record a client's answer given by phone or in person ("accept" returns
+    the enrollment, "decline" the offer). Same rules as the client's own link; the
+    staff member is audited (``staff_id`` None records no audit row)."""
+    offer = get(SeatOffer, offer_id, "Seat offer")
+    if answer not in ("accept", "decline"):
+        raise InvalidValue("Answer accept or decline", field="answer")
+    if answer == "accept":
+        return _accept(offer, now, _policy(policy), staff_id=staff_id)
+    return _decline(offer, now, staff_id=staff_id)
+
+
+def move_up(entry_id: int, reason: str, now: datetime, *, staff_id: int | None = None,
+            priority: int | None = None) -> PlaceInLine:
+    """Move an entry up: to ``priority`` when given (it must be higher than now),
+    else to the front of the line. The reason is kept on the entry and audited."""
+    if not reason.strip():
+        raise InvalidValue("Say why this person moves up", field="reason")
+    entry = _live_entry(entry_id)
+    line = [_in_line(e) for e in db.session.scalars(sa.select(WaitlistEntry).where(
+        WaitlistEntry.cohort_id == entry.cohort_id, WaitlistEntry.status.in_(LIVE)))]
+    before = positions(line)[entry.id]
+    target = priority if priority is not None else front_priority(line, entry.id)
+    if priority is not None and priority <= entry.priority:
+        raise InvalidValue(f"Moving up needs a priority above {entry.priority}",
+                           field="priority")
+    if priority is None and before == 1:
+        raise InvalidTransition("This person is already first in line")
+    old_priority = entry.priority
+    entry.priority, entry.moved_up_reason, entry.updated_at = target, reason.strip(), now
+    db.session.flush()
+    place = place_of(entry.id)
+    _audit(staff_id, "waitlist.move_up", entry, now, {
+        "reason": reason.strip(), "from_priority": old_priority, "to_priority": target,
+        "from_position": before, "to_position": place.position})
+    db.session.commit()
+    return place
+
+
+def remove_entry(entry_id: int, reason: str, now: datetime, *,
+                 staff_id: int | None = None) -> WaitlistEntry:
+    """Take an entry out of line; a seat it was offered goes to the next in line."""
+    if not reason.strip():
+        raise InvalidValue("Say why this entry is removed", field="reason")
+    entry = _live_entry(entry_id)
+    withdrawn = []
+    if entry.status == "offered":
+        for offer in _open_offers_of(entry):
+            offer.status, offer.updated_at = "withdrawn", now
+            withdrawn.append(offer.id)
+    entry.status, entry.removed_reason, entry.updated_at = "removed", reason.strip(), now
+    _audit(staff_id, "waitlist.remove", entry, now,
+           {"reason": reason.strip(), "withdrawn_offer_ids": withdrawn})
+    db.session.flush()
+    if withdrawn:
+        _seat_freed(entry.cohort_id, now)
+    db.session.commit()
+    return entry

@@ -1,0 +1,94 @@
+"""A client's seat offer, opened from the link in their message (no login).
+
+The link's token is the only key. Every outcome gets a clear, kind page: an offer
+that ran out, one already answered, and a link we do not recognise are states,
+not errors. Answers redirect back to the offer page, which shows where things stand.
+"""
+
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, current_app, redirect, render_template, url_for
+
+from scheduler.errors import DomainError, NotFound
+from scheduler.models import db
+from scheduler.services import waitlist
+from scheduler.timeutil import human_time, human_when
+
+bp = Blueprint("offers", __name__, url_prefix="/offers")
+
+DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",
+             "fri": "Fridays", "sat": "Saturdays", "sun": "Sundays"}
+
+
+def _now():
+    return current_app.config["CLOCK"]()
+
+
+def _private(response, status: int = 200):
+    """Offer pages carry a secret in their address: keep them out of caches and
+    out of the Referer header of any link followed from them."""
+    response = current_app.make_response((response, status))
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def _unknown():
+    db.session.rollback()
+    return _private(render_template("offers/unknown.html"), 404)
+
+
+def _in_words(days: list[str]) -> str:
+    names = [DAY_NAMES[d] for d in days]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _page(view: waitlist.OfferView, token: str):
+    tz = ZoneInfo(view.location.timezone)
+    session = view.group_session
+    meets_at = human_time(session.starts_at, tz) if session else None
+    return render_template(
+        "offers/offer.html",
+        token=token,
+        offer=view.offer,
+        status=view.offer.status,
+        first_session=human_when(session.starts_at, tz) if session else None,
+        pattern=f"{_in_words(view.cohort.weekday_list)} at {meets_at}" if meets_at else None,
+        location=view.location,
+        room=view.cohort.room,
+        hold_until=human_when(view.offer.expires_at, tz),
+    )
+
+
+@bp.get("/<token>")
+def show(token: str):
+    try:
+        view = waitlist.view_offer(token, _now())
+    except NotFound:
+        return _unknown()
+    return _private(_page(view, token))
+
+
+@bp.post("/<token>/accept")
+def accept(token: str):
+    try:
+        waitlist.accept_offer(token, _now(), current_app.config["POLICY"])
+    except NotFound:
+        return _unknown()
+    except DomainError:
+        # expired, already answered, or the group changed: the offer page says which
+        db.session.rollback()
+    return redirect(url_for("offers.show", token=token), code=303)
+
+
+@bp.post("/<token>/decline")
+def decline(token: str):
+    try:
+        waitlist.decline_offer(token, _now())
+    except NotFound:
+        return _unknown()
+    except DomainError:
+        db.session.rollback()
+    return redirect(url_for("offers.show", token=token), code=303)
