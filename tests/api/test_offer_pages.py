@@ -8,6 +8,7 @@ import sqlalchemy as sa
 
 from scheduler.models import Enrollment, SeatOffer
 from scheduler.services import enrollments, waitlist
+from tests.forms import post_form
 from tests.waitlist_support import full_group_with_line, open_offers, token_for
 
 UNKIND = ("error", "invalid", "failed", "dropped", "no-show", "relapse", "addiction",
@@ -25,7 +26,13 @@ def offered(build, clock):
 
 
 def page(app, path, method="get"):
-    response = getattr(app.test_client(), method)(path)
+    """GET a page, or POST to it as a browser would: with a valid CSRF token
+    (taken from a form page, since an answered offer's page shows no form)."""
+    http = app.test_client()
+    if method == "post":
+        response = post_form(http, "/come-back", {}, action=path)
+    else:
+        response = getattr(http, method)(path)
     return response, response.get_data(as_text=True)
 
 

@@ -184,7 +184,8 @@ def test_staff_record_a_no_and_the_seat_goes_to_the_next(api, db, build, clock, 
     assert response.status_code == 200 and response.get_json()["status"] == "declined"
     [passed_on] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
     assert passed_on["waitlist_entry_id"] == line[1].id
-    assert db.session.query(AuditEvent.action).all() == [("seat_offer.decline",)]
+    actions = [a for (a,) in db.session.query(AuditEvent.action)]
+    assert actions.count("seat_offer.decline") == 1
 
 
 def test_answering_an_ended_offer_for_a_client_is_a_conflict(api, build, clock, group):

@@ -159,9 +159,9 @@ def test_sign_in_is_rate_limited_after_ten_failed_tries(
 
 
 def _waiting_with_an_open_offer(db, cohort_id, clock):
-    """Two people in line for a cohort, the first holding a timed seat offer (the
-    waitlist work makes offers; here one row stands in so the page shows one)."""
-    from datetime import timedelta
+    """Two people in line for a cohort with one free seat: the first is offered it
+    at once by the waitlist, the second waits behind them."""
+    import sqlalchemy as sa
 
     from scheduler.models import SeatOffer
     from scheduler.services.clients import create_client
@@ -169,14 +169,11 @@ def _waiting_with_an_open_offer(db, cohort_id, clock):
 
     first = create_client({"name": "Quinn Waiting"}, clock())
     second = create_client({"name": "Rowan Waiting"}, clock())
-    entry = join_waitlist(first.id, cohort_id, clock())
+    join_waitlist(first.id, cohort_id, clock())
     join_waitlist(second.id, cohort_id, clock())
-    entry.status = "offered"
-    db.session.add(SeatOffer(cohort_id=cohort_id, client_id=first.id,
-                             waitlist_entry_id=entry.id, offered_at=clock(),
-                             expires_at=clock() + timedelta(hours=24),
-                             token_hash="0" * 64))
-    db.session.commit()
+    offered_to = db.session.scalars(sa.select(SeatOffer.client_id).where(
+        SeatOffer.cohort_id == cohort_id, SeatOffer.status == "open")).all()
+    assert offered_to == [first.id]
 
 
 def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
