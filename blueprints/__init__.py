@@ -4,11 +4,13 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import errors, health
+    from blueprints import errors, feeds, health, me
     from blueprints.api import register_api
     from blueprints.limits import init_limits
 
     init_limits(app)
     register_api(app)
     app.register_blueprint(health.bp)
+    feeds.init_app(app)
+    app.register_blueprint(me.bp)
     errors.register(app)
