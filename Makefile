@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint pg-test bench clean
+.PHONY: install run test lint pg-test bench clean js
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,15 @@ lint: install
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (REQUIRE_POSTGRES=1 makes
 # a missing PostgreSQL a failure instead of a skip).
-test: install lint
+# ical.js (Thunderbird's parser) for the feed cross-parser tests; CI=true makes its absence fail
+JS := tests/js/node_modules/.installed
+$(JS): tests/js/package.json tests/js/package-lock.json
+	npm install --prefix tests/js --no-audit --no-fund
+	touch $@
+
+js: $(JS)
+
+test: install lint $(JS)
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
