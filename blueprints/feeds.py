@@ -17,6 +17,7 @@ from blueprints.api import now, policy
 from calendars import tokens
 from calendars.build import single_event
 from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
+from scheduler.models import db
 from scheduler.security import token_hash
 
 bp = Blueprint("feeds", __name__)
@@ -111,6 +112,9 @@ def feed(token: str):
     if info is None:
         return not_found()
     rendered = rendered_feed(info, now(), policy(), uid_key(), feed_cache())
+    # End the read at once: on SQLite every transaction holds the write lock
+    # (BEGIN IMMEDIATE), and a poll must not keep other workers waiting.
+    db.session.rollback()
     if rendered is None:
         feed_cache().forget_token(token_hash(token))
         return not_found()

@@ -18,6 +18,7 @@ are needed anywhere else, and none can be forgotten.
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import threading
@@ -30,17 +31,8 @@ import sqlalchemy as sa
 from calendars.build import Window, build_feed
 from calendars.tokens import TokenInfo
 from scheduler.config import Policy
-from scheduler.models import (
-    CheckIn,
-    Client,
-    Cohort,
-    Enrollment,
-    FeedToken,
-    GroupSession,
-    Location,
-    StaffUser,
-    db,
-)
+from scheduler.models import db
+from scheduler.timeutil import UTCDateTime
 
 
 @dataclass
@@ -101,69 +93,92 @@ class FeedCache:
             self._tokens.pop(digest, None)
 
 
-def _scalar(column, where):
-    return sa.select(column).where(where).scalar_subquery()
+_WINDOWED_SESSIONS = ("FROM group_session WHERE cohort_id IN ({cohorts}) "
+                      "AND starts_at >= :first AND starts_at < :last")
+_WINDOWED_CHECK_INS = "FROM check_in WHERE {where} AND at >= :first AND at < :last"
+_COUNT_MAX = "count(*) AS n, max(updated_at) AS m"
+_COUNT_MAX_SUM = "count(*) AS n, max(updated_at) AS m, sum(revision) AS r"
+_STAFF_SUBJECTS = {"cohort": ("cohort", "id = :subject", None),
+                   "location": ("location", "location_id = :subject", "location_id = :subject"),
+                   "facilitator": ("staff_user", "facilitator_id = :subject",
+                                   "staff_id = :subject")}
 
 
-def _agg(model, where, revision: bool = False) -> list:
-    cols = [_scalar(sa.func.count(model.id), where), _scalar(sa.func.max(model.updated_at), where)]
-    if revision:
-        cols.append(_scalar(sa.func.sum(model.revision), where))
-    return cols
-
-
-def version_columns(kind: str, subject_id: int, window: Window) -> list:
-    """The aggregates whose values change exactly when this feed's bytes may."""
-    in_window = sa.and_(GroupSession.starts_at >= window.first,
-                        GroupSession.starts_at < window.last)
-    check_in_window = sa.and_(CheckIn.at >= window.first, CheckIn.at < window.last)
-    everywhere = sa.true()
+def version_sql(kind: str) -> str:
+    """One statement: is the token live, and the aggregates whose values change
+    exactly when this kind of feed's bytes may. Written as SQL text (the same on
+    SQLite and PostgreSQL) because building it as an expression on every poll
+    cost more than running it."""
+    parts = [("t", "count(*) AS n FROM feed_token WHERE id = :token AND revoked_at IS NULL")]
     if kind == "client":
-        cohort_ids = sa.select(Enrollment.cohort_id).where(Enrollment.client_id == subject_id)
-        return [
-            _scalar(Client.updated_at, Client.id == subject_id),
-            *_agg(Enrollment, Enrollment.client_id == subject_id),
-            *_agg(GroupSession, sa.and_(GroupSession.cohort_id.in_(cohort_ids), in_window),
-                  revision=True),
-            *_agg(CheckIn, sa.and_(CheckIn.client_id == subject_id, check_in_window),
-                  revision=True),
-            *_agg(Cohort, Cohort.id.in_(cohort_ids)),
-            *_agg(Location, everywhere),
+        cohorts = "SELECT cohort_id FROM enrollment WHERE client_id = :subject"
+        parts += [
+            ("p", "max(updated_at) AS m FROM client WHERE id = :subject"),
+            ("e", f"{_COUNT_MAX} FROM enrollment WHERE client_id = :subject"),
+            ("g", f"{_COUNT_MAX_SUM} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
+            ("k", f"{_COUNT_MAX_SUM} "
+                  + _WINDOWED_CHECK_INS.format(where="client_id = :subject")),
+            ("h", f"{_COUNT_MAX} FROM cohort WHERE id IN ({cohorts})"),
+            ("l", f"{_COUNT_MAX} FROM location"),
         ]
-    if kind == "cohort":
-        chosen, subject, check_ins = Cohort.id == subject_id, Cohort, None
-    elif kind == "location":
-        chosen, subject = Cohort.location_id == subject_id, Location
-        check_ins = CheckIn.location_id == subject_id
     else:
-        chosen, subject = Cohort.facilitator_id == subject_id, StaffUser
-        check_ins = CheckIn.staff_id == subject_id
-    cohort_ids = sa.select(Cohort.id).where(chosen)
-    client_ids = sa.select(Enrollment.client_id).where(Enrollment.cohort_id.in_(cohort_ids))
-    cols = [
-        _scalar(subject.updated_at, subject.id == subject_id),
-        *_agg(Cohort, chosen),
-        *_agg(GroupSession, sa.and_(GroupSession.cohort_id.in_(cohort_ids), in_window),
-              revision=True),
-        *_agg(Enrollment, Enrollment.cohort_id.in_(cohort_ids)),
-        *_agg(Location, everywhere),
-        *_agg(StaffUser, everywhere),
-    ]
-    if check_ins is not None:
-        where = sa.and_(check_ins, check_in_window)
-        client_ids = client_ids.union(sa.select(CheckIn.client_id).where(where))
-        cols += _agg(CheckIn, where, revision=True)
-    cols += _agg(Client, Client.id.in_(client_ids))
-    return cols
+        table, chosen, check_ins = _STAFF_SUBJECTS[kind]
+        cohorts = f"SELECT id FROM cohort WHERE {chosen}"
+        clients = f"SELECT client_id FROM enrollment WHERE cohort_id IN ({cohorts})"
+        parts += [
+            ("s", f"max(updated_at) AS m FROM {table} WHERE id = :subject"),
+            ("h", f"{_COUNT_MAX} FROM cohort WHERE {chosen}"),
+            ("g", f"{_COUNT_MAX_SUM} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
+            ("e", f"{_COUNT_MAX} FROM enrollment WHERE cohort_id IN ({cohorts})"),
+            ("l", f"{_COUNT_MAX} FROM location"),
+            ("f", f"{_COUNT_MAX} FROM staff_user"),
+        ]
+        if check_ins:
+            windowed = _WINDOWED_CHECK_INS.format(where=check_ins)
+            parts.append(("k", f"{_COUNT_MAX_SUM} {windowed}"))
+            clients += f" UNION SELECT client_id {windowed}"
+        parts.append(("c", f"{_COUNT_MAX} FROM client WHERE id IN ({clients})"))
+    columns = ", ".join(f"{alias}.{name}" for alias, sql in parts
+                        for name in ("n", "m", "r") if f" AS {name}" in sql)
+    tables = ", ".join(f"(SELECT {sql}) {alias}" for alias, sql in parts)
+    return f"SELECT {columns} FROM {tables}"
+
+
+@functools.cache
+def _version_statement(kind: str, dialect) -> tuple[str, tuple[str, ...] | None, object]:
+    """The statement compiled once per kind and dialect: (SQL, positional parameter
+    names or None for named style, the datetime bind processor)."""
+    statement = sa.text(version_sql(kind)).bindparams(
+        sa.bindparam("first", type_=UTCDateTime()), sa.bindparam("last", type_=UTCDateTime()))
+    compiled = statement.compile(dialect=dialect)
+    order = tuple(compiled.positiontup) if compiled.positional else None
+    processor = UTCDateTime().dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    return str(compiled), order, processor
 
 
 def feed_version(info: TokenInfo, now: datetime, policy: Policy) -> tuple | None:
-    """The feed's current version, or None when its token is no longer live."""
+    """The feed's current version, or None when its token is no longer live.
+
+    This is the one query of every poll, so it runs on a pooled DBAPI connection
+    of its own, outside the session: on SQLite that is a plain WAL read that takes
+    no write lock (the session begins every transaction IMMEDIATE), and it skips
+    SQLAlchemy's per-execution work, which cost more than the query. A build that
+    follows reads through the session; if a write lands in between, the entry is
+    stored under the older version and simply rebuilt on the next poll.
+    """
     window = Window.around(now, policy)
-    live = _scalar(sa.func.count(FeedToken.id),
-                   sa.and_(FeedToken.id == info.id, FeedToken.revoked_at.is_(None)))
-    row = db.session.execute(sa.select(live, *version_columns(
-        info.kind, info.subject_id, window))).one()
+    engine = db.engine
+    sql, order, processor = _version_statement(info.kind, engine.dialect)
+    params = {"token": info.id, "subject": info.subject_id,
+              "first": processor(window.first), "last": processor(window.last)}
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        cursor.execute(sql, tuple(params[name] for name in order) if order else params)
+        row = cursor.fetchone()
+        cursor.close()
+    finally:
+        connection.close()  # back to the pool, which rolls back any open read
     if not row[0]:
         return None
     return (window.today, *row[1:])
