@@ -10,9 +10,9 @@ from markupsafe import Markup
 from blueprints.api import now, policy
 from blueprints.feeds import feed_urls, uid_key
 from calendars import tokens
-from calendars.build import client_feed
+from calendars.build import client_feed, place
 from scheduler.errors import InvalidValue
-from scheduler.models import Client, db
+from scheduler.models import CheckIn, Client, GroupSession, Location, db
 from scheduler.services.clients import update_client
 from scheduler.timeutil import as_utc, human_when
 
@@ -23,6 +23,14 @@ CHANNEL_CHOICES = (("email", "Email"), ("sms", "Text message"))
 ALARM_CHOICES = ((None, "No alert"), (15, "15 minutes before"), (30, "30 minutes before"),
                  (60, "1 hour before"), (120, "2 hours before"), (1440, "1 day before"))
 UPCOMING = 8
+
+
+@bp.after_request
+def _private(response):
+    """The page's address is its key: keep it out of Referer headers and caches."""
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _client(token: str) -> Client | None:
@@ -66,6 +74,18 @@ def preferences_from_form(form) -> dict:
             "alarm_minutes": alarm}
 
 
+def where_for(kind: str, row_id: int) -> str:
+    """Where to go, for the client's own page (their calendar shows it only if they
+    chose to): the site and room, or how a check-in happens."""
+    if kind == "group_session":
+        cohort = db.session.get(GroupSession, row_id).cohort
+        return place(cohort.location, cohort.room)
+    row = db.session.get(CheckIn, row_id)
+    if row.mode == "in_person" and row.location_id:
+        return place(db.session.get(Location, row.location_id))
+    return {"phone": "By phone", "video": "By video"}.get(row.mode, "")
+
+
 def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue | None = None):
     import segno
 
@@ -82,15 +102,17 @@ def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue 
             "when": human_when(event.starts_at),
             "title": event.summary.removeprefix("Cancelled: "),
             "cancelled": event.status == "CANCELLED",
-            "where": event.location,
+            "where": where_for(kind, int(row_id)),
             "download": f"/feeds/{token}/{path}/{row_id}.ics",
         })
+        if len(upcoming) == UPCOMING:
+            break
     qr = segno.make(links["https_url"], error="m")
     svg = Markup(qr.svg_inline(scale=4, dark="#1f2933", light="#ffffff",
                                title="QR code of your calendar link"))
     return render_template(
         "me.html", client=client, token=token, links=links, qr_svg=svg,
-        upcoming=upcoming[:UPCOMING], saved=request.args.get("saved"), error=error,
+        upcoming=upcoming, saved=request.args.get("saved"), error=error,
         reminder_choices=REMINDER_CHOICES, channel_choices=CHANNEL_CHOICES,
         alarm_choices=ALARM_CHOICES), status
 

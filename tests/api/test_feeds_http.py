@@ -270,6 +270,9 @@ def test_the_token_mask_hides_tokens_in_log_lines(caplog, feed_path):
         logging.getLogger("werkzeug").info('127.0.0.1 - - "%s" %s %s',
                                            f"GET /feeds/{token}.ics HTTP/1.1", "200", "-")
         logging.getLogger("werkzeug").info('"GET /me/%s HTTP/1.1" 200 -', token)
+        logging.getLogger("gunicorn.access").info(  # gunicorn passes its atoms as a dict
+            '"%(r)s" %(s)s "%(f)s"', {"r": f"GET /feeds/{token}.ics HTTP/1.1", "s": "200",
+                                      "f": f"https://regroup.test/me/{token}"})
     assert token not in caplog.text
     assert "/feeds/[token].ics" in caplog.text and "/me/[token]" in caplog.text
 

@@ -46,6 +46,21 @@ def test_the_page_offers_webcal_google_https_download_and_a_qr_code(app, person)
     assert "<svg" in html
 
 
+def test_the_page_is_kept_out_of_caches_and_referers(app, person):
+    _, token = person
+    response = app.test_client().get(f"/me/{token}")
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_the_page_says_where_to_go_even_when_the_calendar_does_not(app, person):
+    client, token = person
+    assert not client.show_location
+    html = app.test_client().get(f"/me/{token}").get_data(as_text=True)
+    assert "Boston, 1 Main St" in html
+    assert b"1 Main St" not in app.test_client().get(f"/feeds/{token}.ics").data
+
+
 def test_the_page_never_names_the_program(app, person):
     _, token = person
     words = text_of(app.test_client().get(f"/me/{token}").get_data(as_text=True)).lower()
