@@ -10,6 +10,7 @@ from blueprints.api import Blueprint, current_staff, now, roles
 from blueprints.feeds import feed_urls
 from calendars import tokens
 from scheduler.models import AuditEvent, db
+from scheduler.services.common import get
 
 blp = Blueprint("feed_links", __name__, description="Calendar feed links (shown once)")
 
@@ -32,8 +33,6 @@ def _issue(kind: str, subject_id: int) -> dict:
 
 def _revoke(kind: str, subject_id: int) -> None:
     model, what = tokens.SUBJECTS[kind]
-    from scheduler.services.common import get
-
     get(model, subject_id, what)
     tokens.revoke(kind, subject_id, now(), commit=False)
     _audit("feed_token.revoke", kind, subject_id)
@@ -58,25 +57,46 @@ class ClientFeed(MethodView):
         _revoke("client", client_id)
 
 
-def _staff_feed(path: str, kind: str, name: str):
-    @blp.route(path, endpoint=f"{kind}_feed")
-    class StaffFeed(MethodView):
-        @roles("admin", "coordinator", "clinician")
-        @blp.response(201, FeedLinks)
-        def post(self, subject_id):
-            return _issue(kind, subject_id)
-
-        @blp.response(204)
-        def delete(self, subject_id):
-            _revoke(kind, subject_id)
-
-    StaffFeed.__name__ = name
-    StaffFeed.post.__doc__ = f"Issue (or rotate) the staff {kind} feed link (initials only)."
-    StaffFeed.delete.__doc__ = f"Turn the staff {kind} feed link off."
-    return StaffFeed
+STAFF_ROLES = ("admin", "coordinator", "clinician")
 
 
-CohortFeed = _staff_feed("/cohorts/<int:subject_id>/feed", "cohort", "CohortFeed")
-LocationFeed = _staff_feed("/locations/<int:subject_id>/feed", "location", "LocationFeed")
-FacilitatorFeed = _staff_feed("/staff/<int:subject_id>/feed", "facilitator",
-                              "FacilitatorFeed")
+@blp.route("/cohorts/<int:cohort_id>/feed")
+class CohortFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, cohort_id):
+        """Issue (or rotate) the staff feed of one cohort (clients by initials only)."""
+        return _issue("cohort", cohort_id)
+
+    @blp.response(204)
+    def delete(self, cohort_id):
+        """Turn the cohort's staff feed link off."""
+        _revoke("cohort", cohort_id)
+
+
+@blp.route("/locations/<int:location_id>/feed")
+class LocationFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, location_id):
+        """Issue (or rotate) the staff feed of a site: its groups and check-ins."""
+        return _issue("location", location_id)
+
+    @blp.response(204)
+    def delete(self, location_id):
+        """Turn the location's staff feed link off."""
+        _revoke("location", location_id)
+
+
+@blp.route("/staff/<int:staff_id>/feed")
+class FacilitatorFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, staff_id):
+        """Issue (or rotate) a facilitator's feed: the groups they run, their check-ins."""
+        return _issue("facilitator", staff_id)
+
+    @blp.response(204)
+    def delete(self, staff_id):
+        """Turn the facilitator's feed link off."""
+        _revoke("facilitator", staff_id)
