@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import gzip
 import hashlib
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -97,7 +98,18 @@ _WINDOWED_SESSIONS = ("FROM group_session WHERE cohort_id IN ({cohorts}) "
                       "AND starts_at >= :first AND starts_at < :last")
 _WINDOWED_CHECK_INS = "FROM check_in WHERE {where} AND at >= :first AND at < :last"
 _COUNT_MAX = "count(*) AS n, max(updated_at) AS m"
-_COUNT_MAX_SUM = "count(*) AS n, max(updated_at) AS m, sum(revision) AS r"
+# Status and revision sums catch changes made within one clock tick (tests hold the
+# clock still), where max(updated_at) alone would not move.
+_SESSIONS = (f"{_COUNT_MAX}, sum(revision) AS r, "
+             "sum(CASE status WHEN 'scheduled' THEN id ELSE 0 END) AS x")
+_CHECK_INS = (f"{_COUNT_MAX}, sum(revision) AS r, "
+              "sum(CASE status WHEN 'booked' THEN 1 WHEN 'done' THEN 2 ELSE 3 END * id) AS x")
+_ENROLLMENTS = (f"{_COUNT_MAX}, sum(CASE status WHEN 'active' THEN 1 WHEN 'paused' THEN 2 "
+                "WHEN 'completed' THEN 3 WHEN 'withdrawn' THEN 4 ELSE 5 END * id) AS x")
+# The client's own calendar choices are read as values, not only through updated_at.
+_CLIENT_CHOICES = ("max(updated_at) AS m, max(calendar_title) AS t, "
+                   "max(CASE WHEN show_location THEN 1 ELSE 0 END) AS s, "
+                   "max(alarm_minutes) AS a FROM client WHERE id = :subject")
 _STAFF_SUBJECTS = {"cohort": ("cohort", "id = :subject", None),
                    "location": ("location", "location_id = :subject", "location_id = :subject"),
                    "facilitator": ("staff_user", "facilitator_id = :subject",
@@ -113,11 +125,10 @@ def version_sql(kind: str) -> str:
     if kind == "client":
         cohorts = "SELECT cohort_id FROM enrollment WHERE client_id = :subject"
         parts += [
-            ("p", "max(updated_at) AS m FROM client WHERE id = :subject"),
-            ("e", f"{_COUNT_MAX} FROM enrollment WHERE client_id = :subject"),
-            ("g", f"{_COUNT_MAX_SUM} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
-            ("k", f"{_COUNT_MAX_SUM} "
-                  + _WINDOWED_CHECK_INS.format(where="client_id = :subject")),
+            ("p", _CLIENT_CHOICES),
+            ("e", f"{_ENROLLMENTS} FROM enrollment WHERE client_id = :subject"),
+            ("g", f"{_SESSIONS} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
+            ("k", f"{_CHECK_INS} " + _WINDOWED_CHECK_INS.format(where="client_id = :subject")),
             ("h", f"{_COUNT_MAX} FROM cohort WHERE id IN ({cohorts})"),
             ("l", f"{_COUNT_MAX} FROM location"),
         ]
@@ -128,18 +139,18 @@ def version_sql(kind: str) -> str:
         parts += [
             ("s", f"max(updated_at) AS m FROM {table} WHERE id = :subject"),
             ("h", f"{_COUNT_MAX} FROM cohort WHERE {chosen}"),
-            ("g", f"{_COUNT_MAX_SUM} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
-            ("e", f"{_COUNT_MAX} FROM enrollment WHERE cohort_id IN ({cohorts})"),
+            ("g", f"{_SESSIONS} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
+            ("e", f"{_ENROLLMENTS} FROM enrollment WHERE cohort_id IN ({cohorts})"),
             ("l", f"{_COUNT_MAX} FROM location"),
             ("f", f"{_COUNT_MAX} FROM staff_user"),
         ]
         if check_ins:
             windowed = _WINDOWED_CHECK_INS.format(where=check_ins)
-            parts.append(("k", f"{_COUNT_MAX_SUM} {windowed}"))
+            parts.append(("k", f"{_CHECK_INS} {windowed}"))
             clients += f" UNION SELECT client_id {windowed}"
         parts.append(("c", f"{_COUNT_MAX} FROM client WHERE id IN ({clients})"))
     columns = ", ".join(f"{alias}.{name}" for alias, sql in parts
-                        for name in ("n", "m", "r") if f" AS {name}" in sql)
+                        for name in re.findall(r" AS (\w+)", sql))
     tables = ", ".join(f"(SELECT {sql}) {alias}" for alias, sql in parts)
     return f"SELECT {columns} FROM {tables}"
 

@@ -205,6 +205,20 @@ def test_a_change_rebuilds_exactly_the_feeds_it_touches(api, app, db, clock, bui
     assert cache(app).builds == before
 
 
+def test_changes_within_one_clock_tick_still_reach_the_feed(app, build, api, clock, db):
+    client = build.client()
+    enrollment = build.enroll(client, build.cohort())
+    path = _links(api, client)
+    web = app.test_client()
+    first = web.get(path).headers["ETag"]
+    clients.update_client(client.id, {"alarm_minutes": 15}, clock())  # clock not moved
+    second = web.get(path)
+    assert second.headers["ETag"] != first and b"TRIGGER:-PT15M" in second.data
+    enrollments.change_status(enrollment.id, "paused", clock(), build.policy,
+                              release_hold=True)
+    assert web.get(path).headers["ETag"] != second.headers["ETag"]
+
+
 def test_withdrawing_from_the_last_group_turns_the_feed_link_off(api, app, build, clock):
     client = build.client()
     group, other = build.cohort(), build.cohort()
