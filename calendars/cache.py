@@ -1,19 +1,22 @@
 """Feed bytes cached per feed version, so a calendar app's poll costs one query.
 
 Design: every feed has a *version*, a tuple of cheap aggregates over exactly
-the rows the feed reads (count and max(updated_at) of its enrollments, group
-sessions in its window, check-ins, cohorts, the client's own row for
-preferences, ...; sum(revision) where rows have one), plus the local date
-(the window and the 14 days a cancelled session stays both move with it).
-Every write in this codebase stamps ``updated_at`` with the current time, so
-any change a feed would show moves that feed's version and nobody else's:
-moving a session changes only the feeds whose cohorts hold it, a client's
-preference change only their own feed. The same query also checks that the
-token is still live, so a warm poll is one SQL round trip plus a dict lookup.
+the rows the feed reads: count and max(updated_at) of its enrollments, of the
+group sessions and check-ins in its window, of its cohorts and locations (and,
+for staff feeds, of the clients it names by initials); sums of revisions and
+statuses; the client's own calendar choices; plus the local date (the window
+and the 14 days a cancelled session stays both move with it). Every write
+stamps ``updated_at``, and every session change raises its revision, so any
+change a feed would show moves that feed's version and no other's: moving a
+session changes only the feeds whose cohorts hold it, a client's preference
+change only their own feed, a closure only the feeds of the cohorts it cancels.
+The same statement also checks that the token is still live, so a warm poll is
+one SQL round trip plus a dict lookup.
 
 Bytes are kept per worker process in a bounded LRU keyed by (kind, subject);
 an entry is used only while its version still matches. No invalidation calls
-are needed anywhere else, and none can be forgotten.
+are needed anywhere else, so none can be forgotten; a process restart or a
+second worker simply builds once more.
 """
 
 from __future__ import annotations
@@ -130,7 +133,9 @@ def version_sql(kind: str) -> str:
             ("g", f"{_SESSIONS} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
             ("k", f"{_CHECK_INS} " + _WINDOWED_CHECK_INS.format(where="client_id = :subject")),
             ("h", f"{_COUNT_MAX} FROM cohort WHERE id IN ({cohorts})"),
-            ("l", f"{_COUNT_MAX} FROM location"),
+            ("l", f"{_COUNT_MAX} FROM location WHERE id IN (SELECT location_id FROM cohort "
+                  f"WHERE id IN ({cohorts})) OR id IN (SELECT location_id FROM check_in "
+                  "WHERE client_id = :subject)"),
         ]
     else:
         table, chosen, check_ins = _STAFF_SUBJECTS[kind]
@@ -141,13 +146,16 @@ def version_sql(kind: str) -> str:
             ("h", f"{_COUNT_MAX} FROM cohort WHERE {chosen}"),
             ("g", f"{_SESSIONS} " + _WINDOWED_SESSIONS.format(cohorts=cohorts)),
             ("e", f"{_ENROLLMENTS} FROM enrollment WHERE cohort_id IN ({cohorts})"),
-            ("l", f"{_COUNT_MAX} FROM location"),
-            ("f", f"{_COUNT_MAX} FROM staff_user"),
+            ("f", f"{_COUNT_MAX} FROM staff_user WHERE id IN "
+                  f"(SELECT facilitator_id FROM cohort WHERE {chosen})"),
         ]
+        locations = f"SELECT location_id FROM cohort WHERE {chosen}"
         if check_ins:
             windowed = _WINDOWED_CHECK_INS.format(where=check_ins)
             parts.append(("k", f"{_CHECK_INS} {windowed}"))
             clients += f" UNION SELECT client_id {windowed}"
+            locations += f" UNION SELECT location_id {windowed}"
+        parts.append(("l", f"{_COUNT_MAX} FROM location WHERE id IN ({locations})"))
         parts.append(("c", f"{_COUNT_MAX} FROM client WHERE id IN ({clients})"))
     columns = ", ".join(f"{alias}.{name}" for alias, sql in parts
                         for name in re.findall(r" AS (\w+)", sql))

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from scheduler.models import GroupSession
+from scheduler.models import GroupSession, Location
 from scheduler.services import clients, cohorts, enrollments
 from tests.feed_fixtures import check_in
 from tests.feed_parsers import event_blocks, structural_problems
@@ -165,6 +165,18 @@ def test_a_poll_with_nothing_changed_does_not_rebuild(app, feed_path):
     assert cache(app).builds == builds
 
 
+def update_location(location_id: int, address: str) -> None:
+    location = db_session().get(Location, location_id)
+    location.address = address
+    db_session().commit()
+
+
+def db_session():
+    from scheduler.models import db
+
+    return db.session
+
+
 def _links(api, client):
     return path_of(api.post(f"/api/v1/clients/{client.id}/feed").get_json()["https_url"])
 
@@ -199,10 +211,32 @@ def test_a_change_rebuilds_exactly_the_feeds_it_touches(api, app, db, clock, bui
     assert rebuilt_after(lambda: build.enroll(blair, group_a)) == {"blair"}
     assert rebuilt_after(lambda: cohorts.create_closure(
         None, date(2026, 12, 24), "Holiday", clock(), build.policy)) == {"alex", "blair"}
+    assert rebuilt_after(lambda: [clients.update_client(c.id, {"show_location": True}, clock())
+                                  for c in (alex, blair)]) == {"alex", "blair"}
+    assert rebuilt_after(lambda: update_location(group_b.location_id, "2 Elm St")) == {
+        "blair"}
     before = cache(app).builds
     web.get(paths["alex"])
     web.get(paths["blair"])
     assert cache(app).builds == before
+
+
+def test_staff_feeds_change_only_when_their_own_groups_or_people_do(app, db, build, clock):
+    from calendars import tokens
+
+    group_a, group_b = build.cohort(), build.cohort()
+    robin = build.client("Robin Example")
+    build.enroll(robin, group_a)
+    paths = {name: f"/feeds/{tokens.issue(kind, subject, clock())}.ics" for name, kind, subject
+             in (("cohort a", "cohort", group_a.id), ("cohort b", "cohort", group_b.id),
+                 ("site a", "location", group_a.location_id))}
+    web = app.test_client()
+    etags = {name: web.get(path).headers["ETag"] for name, path in paths.items()}
+    clock.advance(minutes=1)
+    clients.update_client(robin.id, {"name": "Robin Newname"}, clock())  # initials R.N.
+    changed = {name for name, path in paths.items()
+               if web.get(path).headers["ETag"] != etags[name]}
+    assert changed == {"cohort a", "site a"}
 
 
 def test_changes_within_one_clock_tick_still_reach_the_feed(app, build, api, clock, db):
