@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test lint pg-test bench clean browser-deps
+.PHONY: install run test lint pg-test bench clean browser-deps js
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,8 +30,6 @@ run: install
 lint: install
 	$(BIN)/ruff check .
 
-# SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (REQUIRE_POSTGRES=1 makes
-# a missing PostgreSQL a failure instead of a skip).
 # The browser tests drive Debian's chromium; install it once when missing (root),
 # otherwise say what to do. Idempotent: does nothing when it is there.
 CHROMIUM ?= /usr/bin/chromium
@@ -46,7 +44,17 @@ browser-deps:
 		exit 1; \
 	fi
 
-test: install lint browser-deps
+# ical.js (Thunderbird's parser) for the feed cross-parser tests; CI=true makes its absence fail
+JS := tests/js/node_modules/.installed
+$(JS): tests/js/package.json tests/js/package-lock.json
+	npm install --prefix tests/js --no-audit --no-fund
+	touch $@
+
+js: $(JS)
+
+# SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (REQUIRE_POSTGRES=1 makes
+# a missing PostgreSQL a failure instead of a skip).
+test: install lint browser-deps $(JS)
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import comeback, errors, health, offers
+    from blueprints import comeback, errors, feeds, health, me, offers
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import init_web
@@ -15,4 +15,6 @@ def register_blueprints(app) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(comeback.bp)
     app.register_blueprint(offers.bp)
+    feeds.init_app(app)
+    app.register_blueprint(me.bp)
     errors.register(app)

@@ -23,6 +23,8 @@ class Policy:
     absences_to_pause: int = 2
     auto_release_days: int = 7
     cancelled_visible_days: int = 14
+    feed_days_back: int = 60
+    feed_days_ahead: int = 183
     reminder_minutes: tuple[int, ...] = (1440, 120)
     quiet_start_hour: int = 21
     quiet_end_hour: int = 8

@@ -134,6 +134,10 @@ def change_status(enrollment_id: int, status: str, now: datetime, policy: Policy
         enrollment.status = status
         enrollment.updated_at = now
         db.session.flush()
+        if status == "withdrawn":
+            from calendars.tokens import revoke_if_client_left
+
+            revoke_if_client_left(enrollment.client_id, now)
         if status != "active" and enrollment.hold_until is None:
             seat_freed(cohort.id, now)
     if commit:

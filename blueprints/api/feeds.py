@@ -1,0 +1,102 @@
+"""Feed tokens for staff to hand out: a client's subscription (and page) link, and
+staff feeds per cohort, location and facilitator. Each link is shown once."""
+
+from __future__ import annotations
+
+from flask.views import MethodView
+from marshmallow import Schema, fields
+
+from blueprints.api import Blueprint, current_staff, now, roles
+from blueprints.feeds import feed_urls
+from calendars import tokens
+from scheduler.models import AuditEvent, db
+from scheduler.services.common import get
+
+blp = Blueprint("feed_links", __name__, description="Calendar feed links (shown once)")
+
+
+class FeedLinks(Schema):
+    https_url = fields.String(metadata={"description": "the feed over https"})
+    webcal_url = fields.String(metadata={"description": "the same feed as webcal://"})
+    page_url = fields.String(metadata={"description": "the client's own page (client feeds)"})
+
+
+def _issue(kind: str, subject_id: int) -> dict:
+    token = tokens.issue(kind, subject_id, now(), commit=False)
+    _audit("feed_token.issue", kind, subject_id)
+    db.session.commit()
+    links = feed_urls(token)
+    if kind != "client":
+        links.pop("page_url")
+    return links
+
+
+def _revoke(kind: str, subject_id: int) -> None:
+    model, what = tokens.SUBJECTS[kind]
+    get(model, subject_id, what)
+    tokens.revoke(kind, subject_id, now(), commit=False)
+    _audit("feed_token.revoke", kind, subject_id)
+    db.session.commit()
+
+
+def _audit(action: str, kind: str, subject_id: int) -> None:
+    db.session.add(AuditEvent(at=now(), staff_id=current_staff().id, action=action,
+                              entity=f"{kind}_feed", entity_id=subject_id, detail={}))
+
+
+@blp.route("/clients/<int:client_id>/feed")
+class ClientFeed(MethodView):
+    @blp.response(201, FeedLinks)
+    def post(self, client_id):
+        """Issue (or rotate) the client's feed link; the old one stops working."""
+        return _issue("client", client_id)
+
+    @blp.response(204)
+    def delete(self, client_id):
+        """Turn the client's feed link off (they asked, or they left)."""
+        _revoke("client", client_id)
+
+
+STAFF_ROLES = ("admin", "coordinator", "clinician")
+
+
+@blp.route("/cohorts/<int:cohort_id>/feed")
+class CohortFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, cohort_id):
+        """Issue (or rotate) the staff feed of one cohort (clients by initials only)."""
+        return _issue("cohort", cohort_id)
+
+    @blp.response(204)
+    def delete(self, cohort_id):
+        """Turn the cohort's staff feed link off."""
+        _revoke("cohort", cohort_id)
+
+
+@blp.route("/locations/<int:location_id>/feed")
+class LocationFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, location_id):
+        """Issue (or rotate) the staff feed of a site: its groups and check-ins."""
+        return _issue("location", location_id)
+
+    @blp.response(204)
+    def delete(self, location_id):
+        """Turn the location's staff feed link off."""
+        _revoke("location", location_id)
+
+
+@blp.route("/staff/<int:staff_id>/feed")
+class FacilitatorFeed(MethodView):
+    @roles(*STAFF_ROLES)
+    @blp.response(201, FeedLinks)
+    def post(self, staff_id):
+        """Issue (or rotate) a facilitator's feed: the groups they run, their check-ins."""
+        return _issue("facilitator", staff_id)
+
+    @blp.response(204)
+    def delete(self, staff_id):
+        """Turn the facilitator's feed link off."""
+        _revoke("facilitator", staff_id)

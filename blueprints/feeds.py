@@ -1,0 +1,150 @@
+"""Calendar subscription URLs: `/feeds/<token>.ics` and single-event downloads.
+
+Calendar apps cannot send headers, so the token in the path is the only key.
+Unknown and revoked tokens get the same 404; the token never reaches a log line
+(see ``TokenMask``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+
+from flask import Blueprint, Response, current_app, request
+
+from blueprints.api import now, policy
+from calendars import tokens
+from calendars.build import single_event
+from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
+from scheduler.models import db
+from scheduler.security import token_hash
+
+bp = Blueprint("feeds", __name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+CACHE_CONTROL = "private, no-cache"
+DEVELOPMENT_UID_KEY = "regroup-development-feed-uids"
+SECRET_PATHS = re.compile(r"(/(?:feeds|me|offers)/)[A-Za-z0-9_\-]{8,}")
+
+
+class TokenMask(logging.Filter):
+    """Rewrites any /feeds/<token>, /me/<token> or /offers/<token> in a record
+    (werkzeug's and gunicorn's access lines print the whole request path)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            return True
+        masked = SECRET_PATHS.sub(r"\1[token]", message)
+        if masked != message:
+            record.msg, record.args = masked, None
+        return True
+
+
+def install_log_mask() -> None:
+    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "regroup"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, TokenMask) for f in logger.filters):
+            logger.addFilter(TokenMask())
+
+
+def init_app(app) -> None:
+    app.extensions.setdefault("feed_cache", FeedCache())
+    install_log_mask()
+    app.register_blueprint(bp)
+
+
+def feed_cache() -> FeedCache:
+    return current_app.extensions["feed_cache"]
+
+
+def uid_key() -> bytes:
+    """Keys the hash behind event UIDs. Set FEED_UID_KEY (or a stable SECRET_KEY)
+    in production: changing it changes every UID."""
+    value = (current_app.config.get("FEED_UID_KEY") or os.environ.get("FEED_UID_KEY")
+             or os.environ.get("SECRET_KEY") or DEVELOPMENT_UID_KEY)
+    return value.encode("utf-8")
+
+
+def resolve(token: str) -> tokens.TokenInfo | None:
+    """A live token's facts (remembered per worker; liveness is rechecked by the
+    feed's version query on every request)."""
+    digest = token_hash(token)
+    cache = feed_cache()
+    info = cache.token(digest)
+    if info is None:
+        info = tokens.lookup(token)
+        if info is not None:
+            cache.remember_token(digest, info)
+    return info
+
+
+def not_found() -> Response:
+    return Response("Not found\n", 404, content_type="text/plain; charset=utf-8",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _wants_gzip() -> bool:
+    return request.accept_encodings["gzip"] > 0
+
+
+def calendar_response(rendered: Rendered, *, download: str | None = None) -> Response:
+    """200 or 304 with a strong ETag per representation; gzip only when asked."""
+    gz = _wants_gzip()
+    etag = rendered.etag[:-1] + '-gz"' if gz else rendered.etag
+    headers = {"ETag": etag, "Cache-Control": CACHE_CONTROL, "Vary": "Accept-Encoding",
+               "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
+    if request.if_none_match.contains_weak(etag.strip('"')):
+        return Response(status=304, headers=headers)
+    if download:
+        headers["Content-Disposition"] = f'attachment; filename="{download}"'
+    if gz:
+        headers["Content-Encoding"] = "gzip"
+    body = rendered.gzipped if gz else rendered.body
+    return Response(body, 200, content_type=CONTENT_TYPE, headers=headers)
+
+
+@bp.route("/feeds/<token>.ics", methods=["GET", "HEAD"])
+def feed(token: str):
+    info = resolve(token)
+    if info is None:
+        return not_found()
+    rendered = rendered_feed(info, now(), policy(), uid_key(), feed_cache())
+    # End the read at once: on SQLite every transaction holds the write lock
+    # (BEGIN IMMEDIATE), and a poll must not keep other workers waiting.
+    db.session.rollback()
+    if rendered is None:
+        feed_cache().forget_token(token_hash(token))
+        return not_found()
+    download = "calendar.ics" if request.args.get("download") else None
+    return calendar_response(rendered, download=download)
+
+
+def _single(token: str, subject: str, filename: str):
+    info = resolve(token)
+    if info is None or tokens.lookup(token) is None:
+        return not_found()
+    body = single_event(info.kind, info.subject_id, subject, now(), policy(), uid_key())
+    if body is None:
+        return not_found()
+    return calendar_response(Rendered(body, etag_of(body)), download=filename)
+
+
+@bp.route("/feeds/<token>/group-sessions/<int:session_id>.ics", methods=["GET", "HEAD"])
+def group_session_download(token: str, session_id: int):
+    return _single(token, f"group_session:{session_id}", "group-session.ics")
+
+
+@bp.route("/feeds/<token>/check-ins/<int:check_in_id>.ics", methods=["GET", "HEAD"])
+def check_in_download(token: str, check_in_id: int):
+    return _single(token, f"check_in:{check_in_id}", "check-in.ics")
+
+
+def feed_urls(token: str) -> dict[str, str]:
+    """The subscription links for a token (https, webcal) and the client's page."""
+    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
+    https_url = f"{base}/feeds/{token}.ics"
+    webcal = "webcal://" + https_url.split("://", 1)[1]
+    return {"https_url": https_url, "webcal_url": webcal, "page_url": f"{base}/me/{token}"}
