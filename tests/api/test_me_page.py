@@ -10,6 +10,7 @@ import pytest
 from calendars import tokens
 from scheduler.models import Client
 from tests.feed_fixtures import FORBIDDEN_WORDS
+from tests.forms import post_form
 
 
 @pytest.fixture
@@ -77,9 +78,10 @@ def test_every_form_carries_a_csrf_field(app, person):
 def test_saving_preferences_changes_the_calendar(app, db, person):
     client, token = person
     web = app.test_client()
-    response = web.post(f"/me/{token}/preferences", data={
+    response = post_form(web, f"/me/{token}", {
         "reminder_minutes": ["120"], "reminder_channels": ["sms"],
-        "calendar_title": "Thursday thing", "show_location": "on", "alarm_minutes": "30"})
+        "calendar_title": "Thursday thing", "show_location": "on", "alarm_minutes": "30"},
+        action=f"/me/{token}/preferences")
     assert response.status_code == 303
     db.session.expire_all()
     saved = db.session.get(Client, client.id)
@@ -93,16 +95,17 @@ def test_saving_preferences_changes_the_calendar(app, db, person):
 
 def test_a_bad_choice_gets_422_naming_the_field(app, person):
     _, token = person
-    response = app.test_client().post(f"/me/{token}/preferences",
-                                      data={"alarm_minutes": "7"})
+    response = post_form(app.test_client(), f"/me/{token}", {"alarm_minutes": "7"},
+                         action=f"/me/{token}/preferences")
     assert response.status_code == 422
     assert 'id="error-alarm_minutes"' in response.get_data(as_text=True)
 
 
 def test_a_client_can_stop_email_and_texts(app, db, person):
     client, token = person
-    response = app.test_client().post(f"/me/{token}/messages",
-                                      data={"email_opt_out": "on", "sms_opt_out": "on"})
+    response = post_form(app.test_client(), f"/me/{token}",
+                         {"email_opt_out": "on", "sms_opt_out": "on"},
+                         action=f"/me/{token}/messages")
     assert response.status_code == 303
     db.session.expire_all()
     saved = db.session.get(Client, client.id)
@@ -112,7 +115,7 @@ def test_a_client_can_stop_email_and_texts(app, db, person):
 def test_a_client_can_turn_their_link_off(app, person):
     _, token = person
     web = app.test_client()
-    assert web.post(f"/me/{token}/turn-off").status_code == 200
+    assert post_form(web, f"/me/{token}", {}, action=f"/me/{token}/turn-off").status_code == 200
     assert web.get(f"/me/{token}").status_code == 404
     assert web.get(f"/feeds/{token}.ics").status_code == 404
 
