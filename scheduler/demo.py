@@ -123,7 +123,7 @@ def load_demo(now: datetime, policy: Policy, seed: int = 7) -> str:
     plan = [(cohorts[0], 9, 2, [3, 20]), (cohorts[1], 8, 1, [45]),
             (cohorts[2], 7, 2, [10, 90]), (cohorts[3], 8, 2, [5, 30]),
             (cohorts[4], 6, 2, [14, 200]), (cohorts[5], 0, 4, [400, 420, 500, 700])]
-    queue = iter(people)
+    queue = iter(people)  # what is left of it afterwards has no group yet
     for cohort, active, paused, lengths in plan:
         sessions = list(db.session.scalars(sa.select(GroupSession).where(
             GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled")
@@ -140,9 +140,57 @@ def load_demo(now: datetime, policy: Policy, seed: int = 7) -> str:
             joined = attended[0].occurs_on if attended else cohort.starts_on
             _enroll_with_history(cohort, client, joined, attended, last_day, now, rng)
     db.session.commit()
+    coordinator = staff["coordinator@demo.regroup.test"].id
+    returns = _demo_returns(people, list(queue), cohorts, needham, now, policy, coordinator)
     return (f"Loaded the demo program: 2 locations, {len(cohorts)} cohorts, "
-            f"{len(people)} clients, closure on {holiday:%a %b %d %Y}. "
+            f"{len(people)} clients, {returns} return requests, "
+            f"closure on {holiday:%a %b %d %Y}. "
             f"Demo staff sign in with password {DEMO_PASSWORD!r}.")
+
+
+def _demo_returns(people: list[Client], unplaced: list[Client], cohorts: list[Cohort],
+                  needham: Location, now: datetime, policy: Policy, staff_id: int) -> int:
+    """People waiting for full groups, and people coming back at each step of the way,
+    all made through the real use cases."""
+    from scheduler.services import returns, waitlist
+
+    full_boston, full_needham = cohorts[1], cohorts[3]
+    for client, cohort in zip(unplaced[:5], [full_boston] * 3 + [full_needham] * 2,
+                              strict=True):
+        waitlist.join_waitlist(client.id, cohort.id, now)
+    paused = list(db.session.scalars(sa.select(Client).join(
+        Enrollment, Enrollment.client_id == Client.id).where(Enrollment.status == "paused")
+        .order_by(Enrollment.paused_at)))
+    long_gone, recent = paused[:3], paused[-2:]
+    made = 0
+    for index, client in enumerate(long_gone + recent):
+        request, _ = returns.submit_return(
+            {"name": client.name, "email": client.email, "phone": None,
+             "message": "Hey, I think I'm ready to come back. Can we talk?" if index % 2
+             else None},
+            ("phone", "web", "email")[index % 3], now - timedelta(days=index + 1),
+            staff_id=staff_id if index % 3 != 1 else None)
+        made += 1
+        if index >= 1:
+            returns.book_check_in(request.id, now + timedelta(days=1, hours=index),
+                                  ("in_person", "phone", "video")[index % 3], now,
+                                  staff_id=staff_id)
+        if index >= 2 or client in long_gone:
+            returns.record_reentry(request.id, {
+                "using_again": (None, "prefer_not_to_say", "no")[index % 3],
+                "preference": "fresh_group" if client in long_gone else "same_group",
+                "weekdays": [], "dayparts": ["evening"],
+                "location_ids": [needham.id] if client in long_gone else [],
+            }, staff_id, now)
+        if client in long_gone[1:]:
+            ranking = returns.options_for(request.id, now, policy)
+            fresh = next((o for o in ranking.options
+                          if o.kind == "fresh" and o.location_id == needham.id), None)
+            if fresh is not None:
+                returns.place(request.id, fresh.id, staff_id, now, policy)
+    returns.submit_return({"name": "Sky Newcomer", "email": None, "phone": "617-555-0199",
+                           "message": None}, "web", now - timedelta(hours=3))
+    return made + 1
 
 
 def _enroll_with_history(cohort: Cohort, client: Client, joined: date,
