@@ -15,11 +15,14 @@ log = logging.getLogger("regroup.jobs")
 
 def _jobs() -> dict[str, tuple[int, Callable]]:
     """name -> (interval seconds, callable(now, policy) -> result)."""
-    from scheduler.services import cohorts, enrollments
+    from scheduler.services import cohorts, delivery, disengagement, enrollments, outbox
 
     return {
         "extend_horizon": (3600, cohorts.extend_horizon),
         "release_expired_holds": (300, lambda now, policy: enrollments.release_expired_holds(now)),
+        "plan_reminders": (300, outbox.plan_reminders),
+        "send_notifications": (20, delivery.send_due),
+        "detect_disengagement": (900, disengagement.detect_disengagement),
     }
 
 
@@ -61,3 +64,47 @@ def run_forever(app: Flask) -> None:
     log.info("jobs running: %s", ", ".join(_jobs()))
     stop.wait()
     scheduler.shutdown()
+
+
+_started_in_web = None
+
+
+def should_run_in_web(environ, *, dev_server: bool, reloading: bool) -> bool:
+    """Whether this process should run the jobs beside the web app
+    (REGROUP_RUN_JOBS_IN_WEB=1, set by `make run`).
+
+    Only the development server (`flask run`) does, and only once: under the
+    reloader the watching parent never serves, so only the serving child
+    (WERKZEUG_RUN_MAIN=true) runs them. gunicorn workers and other commands never do.
+    """
+    if not dev_server or "gunicorn" in environ.get("SERVER_SOFTWARE", ""):
+        return False
+    if reloading:
+        return environ.get("WERKZEUG_RUN_MAIN") == "true"
+    return True
+
+
+def maybe_start_in_web(app: Flask):
+    """Start the job scheduler inside `flask run` when should_run_in_web says so."""
+    global _started_in_web
+    import os
+
+    import click
+    from flask.cli import run_command
+    from flask.helpers import get_debug_flag
+
+    ctx = click.get_current_context(silent=True)
+    dev_server = ctx is not None and ctx.command is run_command
+    reloading = ctx.params.get("reload") if ctx is not None else None
+    if reloading is None:
+        reloading = get_debug_flag()
+    if _started_in_web is not None or not should_run_in_web(
+            os.environ, dev_server=dev_server, reloading=bool(reloading)):
+        return None
+    import atexit
+
+    _started_in_web = build_scheduler(app)
+    _started_in_web.start()
+    atexit.register(lambda: _started_in_web.shutdown(wait=False))
+    log.info("jobs running inside the development server: %s", ", ".join(_jobs()))
+    return _started_in_web

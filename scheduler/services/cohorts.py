@@ -12,6 +12,7 @@ from scheduler.config import Policy
 from scheduler.errors import CapacityBelowSeatsTaken, InvalidValue
 from scheduler.models import WEEKDAYS, Closure, Cohort, GroupSession, Location, Track, db
 from scheduler.schedule import ExistingSession, Pattern, plan_sessions
+from scheduler.services import outbox
 from scheduler.services.common import get, lock_cohort, seats_taken
 from scheduler.services.seats import seat_freed
 from scheduler.timeutil import local_today
@@ -136,6 +137,7 @@ def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
     closures = closures_for(cohort.location_id, cohort.starts_on, max(last, cohort.starts_on))
     changes = plan_sessions(pattern_of(cohort), cohort.starts_on, last, existing,
                             frozenset(closures), closures, now)
+    changed_rows = []
     for change in changes:
         row = existing_rows.get(change.occurs_on)
         if row is None:
@@ -145,10 +147,13 @@ def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
                 cancel_reason=change.cancel_reason, revision=0, created_at=now,
                 updated_at=now))
         else:
+            changed_rows.append((row, row.starts_at, row.status))
             row.starts_at, row.ends_at = change.starts_at, change.ends_at
             row.status, row.cancel_reason = change.status, change.cancel_reason
             row.revision += 1
             row.updated_at = now
+    for row, old_starts_at, old_status in changed_rows:
+        outbox.session_changed(row, old_starts_at, old_status, now, policy)
     return len(changes)
 
 
@@ -212,9 +217,11 @@ def move_session(session_id: int, starts_at: datetime, minutes: int | None,
     """Move one meeting by hand; it is pinned so pattern runs leave it alone."""
     row = get(GroupSession, session_id, "Group session")
     length = timedelta(minutes=minutes) if minutes else row.ends_at - row.starts_at
+    old_starts_at = row.starts_at
     row.starts_at, row.ends_at = starts_at, starts_at + length
     row.pinned = True
     row.revision += 1
     row.updated_at = now
+    outbox.session_changed(row, old_starts_at, row.status, now)
     db.session.commit()
     return row

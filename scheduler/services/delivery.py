@@ -1,0 +1,209 @@
+"""Sending the outbox: claim due rows, send each once, record what happened.
+
+A row's life: ``pending`` -> ``claimed`` (by one runner, with a lease) -> the
+runner commits ``sending_at`` -> hands it to the provider -> ``sent``.
+
+- Claiming is one short transaction: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL,
+  and on SQLite the IMMEDIATE transaction every write here begins with, so two
+  runners never claim the same row.
+- A claimed row whose lease ran out goes back to ``pending`` when its runner had
+  not yet started sending it, and to ``unknown`` when it had (``sending_at`` set):
+  the provider may have taken it, so staff look rather than the client getting
+  it twice. Never sent twice beats always sent.
+- A reminder (or notice) still unsent when its meeting begins becomes
+  ``expired``; a provider failure is retried with backoff up to
+  ``send_max_attempts`` and then ``failed``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from flask import current_app
+
+from scheduler.channels import SendFailed, transport_for
+from scheduler.config import Policy
+from scheduler.messages import render
+from scheduler.models import CheckIn, Client, Enrollment, GroupSession, Notification, db
+from scheduler.reminders import after_quiet_hours, in_quiet_hours
+from scheduler.timeutil import PROGRAM_TZ
+
+log = logging.getLogger("regroup.outbox")
+RUNNER_ID = f"{socket.gethostname()[:40]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+PAUSE_POINTS = ("after_claim", "before_send", "after_send", "after_mark")
+
+
+def _pause_point(name: str) -> None:
+    """Test hook: with REGROUP_OUTBOX_PAUSE_AT=<name>, announce the point by creating
+    REGROUP_OUTBOX_PAUSE_FILE and wait there to be killed."""
+    if os.environ.get("REGROUP_OUTBOX_PAUSE_AT") != name:
+        return
+    marker = os.environ.get("REGROUP_OUTBOX_PAUSE_FILE")
+    if marker:
+        Path(marker).write_text(str(os.getpid()))
+    while True:
+        time.sleep(3600)
+
+
+def _update(*where) -> Any:
+    return sa.update(Notification).where(*where).execution_options(synchronize_session=False)
+
+
+def expire_and_recover(now: datetime, lease: timedelta | None = None) -> dict[str, int]:
+    """Pending rows past their expiry become ``expired``; claimed rows whose lease ran
+    out go back to ``pending`` (not started) or become ``unknown`` (maybe sent)."""
+    expired = db.session.execute(
+        _update(Notification.status == "pending", Notification.expires_at <= now)
+        .values(status="expired", updated_at=now)).rowcount
+    lapsed = (Notification.status == "claimed", Notification.lease_until < now)
+    back = db.session.execute(
+        _update(*lapsed, Notification.sending_at.is_(None))
+        .values(status="pending", claimed_by=None, lease_until=None, updated_at=now)).rowcount
+    unknown = db.session.execute(
+        _update(*lapsed, Notification.sending_at.is_not(None))
+        .values(status="unknown", updated_at=now,
+                error="the runner stopped while sending; it may have gone out")).rowcount
+    db.session.commit()
+    return {"expired": expired or 0, "recovered": back or 0, "unknown": unknown or 0}
+
+
+def claim(runner: str, now: datetime, limit: int, lease: timedelta) -> list[int]:
+    """Claim up to ``limit`` due rows for ``runner`` in one short transaction."""
+    query = (sa.select(Notification.id)
+             .where(Notification.status == "pending", Notification.due_at <= now)
+             .order_by(Notification.due_at, Notification.id).limit(limit))
+    if db.session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(db.session.scalars(query))
+    if ids:
+        db.session.execute(
+            _update(Notification.id.in_(ids), Notification.status == "pending")
+            .values(status="claimed", claimed_by=runner, lease_until=now + lease,
+                    sending_at=None, updated_at=now))
+    db.session.commit()
+    return ids
+
+
+def why_not(n: Notification, now: datetime) -> tuple[str, str] | None:
+    """(status, reason) when this row must not go out now, else None."""
+    if n.expires_at is not None and n.expires_at <= now:
+        return "expired", "its moment passed before it could be sent"
+    client = db.session.get(Client, n.client_id) if n.client_id else None
+    if client is not None and (
+            (n.channel == "email" and client.email_opt_out)
+            or (n.channel == "sms" and client.sms_opt_out)):
+        return "cancelled", "the client stopped this channel"
+    payload = n.payload or {}
+    if n.kind == "reminder" and payload.get("group_session_id"):
+        session = db.session.get(GroupSession, payload["group_session_id"])
+        if session is None or session.status != "scheduled" or (
+                session.revision != payload.get("revision")):
+            return "cancelled", "the group session changed"
+        active = db.session.scalar(sa.select(Enrollment.id).where(
+            Enrollment.client_id == n.client_id, Enrollment.cohort_id == session.cohort_id,
+            Enrollment.status == "active"))
+        if active is None:
+            return "cancelled", "no longer enrolled"
+    if n.kind == "checkin_reminder" and payload.get("check_in_id"):
+        check_in = db.session.get(CheckIn, payload["check_in_id"])
+        if check_in is None or check_in.status != "booked" or (
+                check_in.revision != payload.get("revision")):
+            return "cancelled", "the check-in changed"
+    if n.kind in ("reminder", "checkin_reminder") and client is not None and (
+            payload.get("lead_minutes") not in (client.reminder_minutes or [])):
+        return "cancelled", "the client changed their reminder times"
+    return None
+
+
+def deliver(nid: int, runner: str, now: datetime, policy: Policy, config,
+            transports: dict[str, Any]) -> str:
+    """Send one claimed row. Returns its new status."""
+    n = db.session.get(Notification, nid)
+    if n is None or n.status != "claimed" or n.claimed_by != runner:
+        db.session.rollback()
+        return "skipped"
+    stop = why_not(n, now)
+    if stop is not None:
+        n.status, n.error, n.updated_at = stop[0], stop[1], now
+        db.session.commit()
+        return stop[0]
+    tz = ZoneInfo((n.payload or {}).get("tz") or PROGRAM_TZ.key)
+    if n.channel == "sms" and in_quiet_hours(now, tz, policy.quiet_start_hour,
+                                             policy.quiet_end_hour):
+        n.due_at = after_quiet_hours(now, tz, policy.quiet_start_hour, policy.quiet_end_hour)
+        n.status, n.claimed_by, n.lease_until, n.updated_at = "pending", None, None, now
+        db.session.commit()
+        return "deferred"
+    try:
+        message = render(n, current_app.jinja_env, config)
+    except Exception as exc:  # a template or data problem: staff must look
+        log.exception("could not render notification %s", nid)
+        n.status, n.error, n.updated_at = "failed", f"render: {exc}", now
+        db.session.commit()
+        return "failed"
+    n.sending_at = now
+    db.session.commit()
+    _pause_point("before_send")
+    try:
+        transport = transports.get(n.channel)
+        if transport is None:
+            transport = transports[n.channel] = transport_for(n.channel, config)
+        transport.send(message)
+    except SendFailed as exc:
+        return _failed(nid, runner, now, policy, str(exc))
+    _pause_point("after_send")
+    db.session.execute(
+        _update(Notification.id == nid, Notification.claimed_by == runner,
+                Notification.status.in_(("claimed", "unknown")))
+        .values(status="sent", sent_at=now, attempts=Notification.attempts + 1, error=None,
+                lease_until=None, updated_at=now))
+    db.session.commit()
+    _pause_point("after_mark")
+    return "sent"
+
+
+def _failed(nid: int, runner: str, now: datetime, policy: Policy, error: str) -> str:
+    n = db.session.get(Notification, nid)
+    n.attempts += 1
+    n.error, n.updated_at = error[:2000], now
+    if n.attempts >= policy.send_max_attempts:
+        n.status = "failed"
+    else:  # the provider said no: it did not go, so trying again cannot double it
+        n.status, n.claimed_by, n.lease_until, n.sending_at = "pending", None, None, None
+        n.due_at = now + timedelta(minutes=2 ** n.attempts)
+    db.session.commit()
+    log.warning("notification %s not sent (%s): %s", nid, n.status, error)
+    return n.status
+
+
+def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch: int = 100,
+             max_rows: int | None = None, transports: dict[str, Any] | None = None,
+             ) -> dict[str, int]:
+    """Job: expire, recover lapsed leases, then claim and send due rows in batches
+    until none are due (or ``max_rows`` were handled). Returns counts by outcome."""
+    config = current_app.config
+    lease = timedelta(seconds=int(config.get("OUTBOX_LEASE_SECONDS", 300)))
+    runner = runner or RUNNER_ID
+    transports = {} if transports is None else transports
+    counts: dict[str, int] = dict(expire_and_recover(now, lease))
+    handled = 0
+    while max_rows is None or handled < max_rows:
+        size = batch if max_rows is None else min(batch, max_rows - handled)
+        ids = claim(runner, now, size, lease)
+        if not ids:
+            break
+        _pause_point("after_claim")
+        for nid in ids:
+            outcome = deliver(nid, runner, now, policy, config, transports)
+            counts[outcome] = counts.get(outcome, 0) + 1
+        handled += len(ids)
+    return counts
