@@ -40,8 +40,10 @@ def _call(app: Flask, name: str, job: Callable):
             db.session.remove()
 
 
-def run_once(app: Flask) -> dict[str, object]:
-    return {name: _call(app, name, job) for name, (_, job) in _jobs().items()}
+def run_once(app: Flask, names: tuple[str, ...] = ()) -> dict[str, object]:
+    """Run every job (or only ``names``) once, in order."""
+    return {name: _call(app, name, job) for name, (_, job) in _jobs().items()
+            if not names or name in names}
 
 
 def build_scheduler(app: Flask):

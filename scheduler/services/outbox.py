@@ -133,8 +133,9 @@ def insert_new(rows: list[dict[str, Any]], now: datetime) -> int:
         chunk = [{"status": "pending", "attempts": 0, "created_at": now, "updated_at": now,
                   **row} for row in rows[start:start + INSERT_CHUNK]]
         result = db.session.execute(
-            insert(table).on_conflict_do_nothing(index_elements=["key"]), chunk)
-        added += max(result.rowcount or 0, 0)
+            insert(table).on_conflict_do_nothing(index_elements=["key"])
+            .returning(table.c.id), chunk)
+        added += len(result.all())
     return added
 
 

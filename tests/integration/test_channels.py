@@ -4,7 +4,8 @@ import json
 import socket
 import threading
 from datetime import date
-from email import message_from_bytes, policy as email_policy
+from email import message_from_bytes
+from email import policy as email_policy
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
