@@ -66,6 +66,9 @@ def from_environment(instance_path: str) -> dict:
         "OUTBOX_TRANSPORT": env.get("OUTBOX_TRANSPORT", "auto"),
         "OUTBOX_DIR": env.get("OUTBOX_DIR") or str(Path(instance_path) / "outbox"),
         "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "300")),
+        # rows per pair of commits when sending; a crash mid-group leaves up to this
+        # many "unknown" (1 = exact)
+        "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "1")),
         "REDIS_URL": env.get("REDIS_URL"),
         "RUN_JOBS_IN_WEB": _bool(env.get("REGROUP_RUN_JOBS_IN_WEB")),
         "SESSION_COOKIE_SECURE": production,

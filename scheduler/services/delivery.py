@@ -124,54 +124,90 @@ def why_not(n: Notification, now: datetime) -> tuple[str, str] | None:
     return None
 
 
-def deliver(nid: int, runner: str, now: datetime, policy: Policy, config,
-            transports: dict[str, Any]) -> str:
-    """Send one claimed row. Returns its new status."""
-    n = db.session.get(Notification, nid)
-    if n is None or n.status != "claimed" or n.claimed_by != runner:
-        db.session.rollback()
-        return "skipped"
-    stop = why_not(n, now)
-    if stop is not None:
-        n.status, n.error, n.updated_at = stop[0], stop[1], now
-        db.session.commit()
-        return stop[0]
-    tz = ZoneInfo((n.payload or {}).get("tz") or PROGRAM_TZ.key)
-    if n.channel == "sms" and in_quiet_hours(now, tz, policy.quiet_start_hour,
-                                             policy.quiet_end_hour):
-        n.due_at = after_quiet_hours(now, tz, policy.quiet_start_hour, policy.quiet_end_hour)
-        n.status, n.claimed_by, n.lease_until, n.updated_at = "pending", None, None, now
-        db.session.commit()
-        return "deferred"
-    try:
-        message = render(n, current_app.jinja_env, config)
-    except Exception as exc:  # a template or data problem: staff must look
-        log.exception("could not render notification %s", nid)
-        n.status, n.error, n.updated_at = "failed", f"render: {exc}", now
-        db.session.commit()
-        return "failed"
-    n.sending_at = now
+def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, config,
+                  transports: dict[str, Any]) -> dict[str, int]:
+    """Send a group of claimed rows: one transaction decides and marks them all as
+    sending, then each goes to its provider, then one transaction records them.
+
+    A runner that dies between the two transactions leaves at most ``len(ids)``
+    rows ``unknown``; groups of one (the default) make that exact.
+    """
+    outcomes: dict[str, int] = {}
+
+    def count(outcome: str) -> None:
+        outcomes[outcome] = outcomes.get(outcome, 0) + 1
+
+    # the row locks (PostgreSQL; SQLite's IMMEDIATE transaction holds the database)
+    # keep another runner's lease recovery out until this runner has decided
+    rows = db.session.scalars(
+        sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
+        .with_for_update().execution_options(populate_existing=True)).all()
+    ready = []
+    for n in rows:
+        if n.status != "claimed" or n.claimed_by != runner or n.sending_at is not None:
+            count("skipped")  # the lease ran out and another runner took it over
+            continue
+        stop = why_not(n, now)
+        if stop is not None:
+            n.status, n.error, n.updated_at = stop[0], stop[1], now
+            count(stop[0])
+            continue
+        tz = ZoneInfo((n.payload or {}).get("tz") or PROGRAM_TZ.key)
+        if n.channel == "sms" and in_quiet_hours(now, tz, policy.quiet_start_hour,
+                                                 policy.quiet_end_hour):
+            n.due_at = after_quiet_hours(now, tz, policy.quiet_start_hour,
+                                         policy.quiet_end_hour)
+            n.status, n.claimed_by, n.lease_until, n.updated_at = "pending", None, None, now
+            count("deferred")
+            continue
+        try:
+            ready.append((n.id, n.channel, render(n, current_app.jinja_env, config)))
+        except Exception as exc:  # a template or data problem: staff must look
+            log.exception("could not render notification %s", n.id)
+            n.status, n.error, n.updated_at = "failed", f"render: {exc}", now
+            count("failed")
+    marked: set[int] = set()
+    if ready:
+        db.session.flush()
+        marked = set(db.session.scalars(
+            sa.update(Notification)
+            .where(Notification.id.in_([nid for nid, _, _ in ready]),
+                   Notification.claimed_by == runner, Notification.status == "claimed",
+                   Notification.sending_at.is_(None))
+            .values(sending_at=now, updated_at=now).returning(Notification.id)
+            .execution_options(synchronize_session=False)))
     db.session.commit()
     _pause_point("before_send")
-    try:
-        transport = transports.get(n.channel)
-        if transport is None:
-            transport = transports[n.channel] = transport_for(n.channel, config)
-        transport.send(message)
-    except SendFailed as exc:
-        return _failed(nid, runner, now, policy, str(exc))
+    sent, failed = [], []
+    for nid, channel, message in ready:
+        if nid not in marked:
+            count("skipped")
+            continue
+        try:
+            transport = transports.get(channel)
+            if transport is None:
+                transport = transports[channel] = transport_for(channel, config)
+            transport.send(message)
+            sent.append(nid)
+        except SendFailed as exc:
+            failed.append((nid, str(exc)))
     _pause_point("after_send")
-    db.session.execute(
-        _update(Notification.id == nid, Notification.claimed_by == runner,
-                Notification.status.in_(("claimed", "unknown")))
-        .values(status="sent", sent_at=now, attempts=Notification.attempts + 1, error=None,
-                lease_until=None, updated_at=now))
+    if sent:
+        db.session.execute(
+            _update(Notification.id.in_(sent), Notification.claimed_by == runner,
+                    Notification.status.in_(("claimed", "unknown")))
+            .values(status="sent", sent_at=now, attempts=Notification.attempts + 1,
+                    error=None, lease_until=None, updated_at=now))
+        outcomes["sent"] = outcomes.get("sent", 0) + len(sent)
+    for nid, error in failed:
+        count(_failed(nid, now, policy, error))
     db.session.commit()
     _pause_point("after_mark")
-    return "sent"
+    return outcomes
 
 
-def _failed(nid: int, runner: str, now: datetime, policy: Policy, error: str) -> str:
+def _failed(nid: int, now: datetime, policy: Policy, error: str) -> str:
+    """Record a provider refusal (the message did not go). Does not commit."""
     n = db.session.get(Notification, nid)
     n.attempts += 1
     n.error, n.updated_at = error[:2000], now
@@ -180,18 +216,20 @@ def _failed(nid: int, runner: str, now: datetime, policy: Policy, error: str) ->
     else:  # the provider said no: it did not go, so trying again cannot double it
         n.status, n.claimed_by, n.lease_until, n.sending_at = "pending", None, None, None
         n.due_at = now + timedelta(minutes=2 ** n.attempts)
-    db.session.commit()
     log.warning("notification %s not sent (%s): %s", nid, n.status, error)
     return n.status
 
 
 def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch: int = 100,
              max_rows: int | None = None, transports: dict[str, Any] | None = None,
-             ) -> dict[str, int]:
+             group: int | None = None) -> dict[str, int]:
     """Job: expire, recover lapsed leases, then claim and send due rows in batches
-    until none are due (or ``max_rows`` were handled). Returns counts by outcome."""
+    until none are due (or ``max_rows`` were handled). Returns counts by outcome.
+
+    ``group`` (default OUTBOX_SEND_GROUP, 1) rows share each pair of commits."""
     config = current_app.config
     lease = timedelta(seconds=int(config.get("OUTBOX_LEASE_SECONDS", 300)))
+    group = max(1, group or int(config.get("OUTBOX_SEND_GROUP", 1)))
     runner = runner or RUNNER_ID
     transports = {} if transports is None else transports
     counts: dict[str, int] = dict(expire_and_recover(now, lease))
@@ -202,8 +240,9 @@ def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch:
         if not ids:
             break
         _pause_point("after_claim")
-        for nid in ids:
-            outcome = deliver(nid, runner, now, policy, config, transports)
-            counts[outcome] = counts.get(outcome, 0) + 1
+        for start in range(0, len(ids), group):
+            for outcome, n in deliver_group(ids[start:start + group], runner, now, policy,
+                                            config, transports).items():
+                counts[outcome] = counts.get(outcome, 0) + n
         handled += len(ids)
     return counts

@@ -26,7 +26,8 @@ FLASK = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run", "--once"
 def _env(database_url: str, outdir: Path, **extra) -> dict:
     env = {k: v for k, v in os.environ.items() if not k.startswith("REGROUP_OUTBOX")}
     env.update(DATABASE_URL=database_url, OUTBOX_TRANSPORT="file", OUTBOX_DIR=str(outdir),
-               OUTBOX_LEASE_SECONDS="1", SECRET_KEY="test-secret", **extra)
+               OUTBOX_LEASE_SECONDS="1", SECRET_KEY="test-secret")
+    env.update(extra)
     env.pop("REGROUP_RUN_JOBS_IN_WEB", None)
     return env
 
@@ -55,16 +56,18 @@ def _statuses(db) -> dict[int, str]:
     return dict(db.session.execute(sa.select(Notification.id, Notification.status)).all())
 
 
-@pytest.mark.parametrize("point, unknown", [
-    ("after_claim", 0), ("before_send", 1), ("after_send", 1), ("after_mark", 0)])
+@pytest.mark.parametrize("point, group, unknown", [
+    ("after_claim", 1, 0), ("before_send", 1, 1), ("after_send", 1, 1), ("after_mark", 1, 0),
+    ("after_send", 3, 3)])
 def test_a_runner_killed_mid_send_loses_nothing_and_doubles_nothing(
-        db, build, database_url, tmp_path, point, unknown):
+        db, build, database_url, tmp_path, point, group, unknown):
     _due(db, build, 3)
     outdir, marker = tmp_path / "out", tmp_path / "paused"
     runner = subprocess.Popen(FLASK, cwd=ROOT, stdout=subprocess.DEVNULL,
                               stderr=subprocess.DEVNULL, env=_env(
                                   database_url, outdir, REGROUP_OUTBOX_PAUSE_AT=point,
-                                  REGROUP_OUTBOX_PAUSE_FILE=str(marker)))
+                                  REGROUP_OUTBOX_PAUSE_FILE=str(marker),
+                                  OUTBOX_SEND_GROUP=str(group)))
     try:
         deadline = time.monotonic() + 60
         while not marker.exists():
@@ -89,7 +92,8 @@ def test_three_runners_at_once_send_five_hundred_messages_exactly_once(
         pytest.skip("row claiming with SKIP LOCKED is checked on PostgreSQL")
     _due(db, build, 500)
     outdir = tmp_path / "out"
-    runners = [subprocess.Popen(FLASK, cwd=ROOT, env=_env(database_url, outdir),
+    runners = [subprocess.Popen(FLASK, cwd=ROOT,
+                                env=_env(database_url, outdir, OUTBOX_LEASE_SECONDS="60"),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                for _ in range(3)]
     for runner in runners:
