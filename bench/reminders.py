@@ -4,6 +4,7 @@ against scheduling one APScheduler job per reminder in a SQLAlchemy job store.
     .venv/bin/python bench/reminders.py                     # 10,000 x 36, one lead
     .venv/bin/python bench/reminders.py --fraction 0.1      # a tenth of the clients
     .venv/bin/python bench/reminders.py --database-url postgresql+psycopg://...
+    .venv/bin/python bench/reminders.py --group 100 --drain-limit 50000
 
 Planning is ``outbox.plan_reminders`` over a horizon covering every session.
 Draining is ``delivery.send_due`` (claim, check, render, mark sending, hand to a
@@ -128,6 +129,8 @@ def main() -> None:
     parser.add_argument("--leads", default="1440", help="minutes, comma-separated")
     parser.add_argument("--per-cohort", type=int, default=100)
     parser.add_argument("--aps-sample", type=int, default=2000)
+    parser.add_argument("--group", type=int, default=1,
+                        help="rows per pair of commits when sending (OUTBOX_SEND_GROUP)")
     parser.add_argument("--drain-limit", type=int, default=None,
                         help="drain at most this many rows (extrapolate the rest)")
     parser.add_argument("--database-url", default=None,
@@ -165,11 +168,13 @@ def main() -> None:
         db.session.execute(sa.update(Notification).values(due_at=NOW))
         db.session.commit()
         started = time.perf_counter()
-        outcome = delivery.send_due(NOW, policy, batch=500, max_rows=args.drain_limit)
+        outcome = delivery.send_due(NOW, policy, batch=500, max_rows=args.drain_limit,
+                                     group=args.group)
         send_s = time.perf_counter() - started
         sent = outcome.get("sent", 0)
         send_rate = sent / send_s
-        print(f"sent: {sent:,} to the null channel in {send_s:.1f} s = {send_rate:,.0f}/s "
+        print(f"sent (group {args.group}): {sent:,} to the null channel in {send_s:.1f} s = "
+              f"{send_rate:,.0f}/s "
               f"(outcomes {outcome})")
 
         aps_rate = measure_apscheduler(args.aps_sample, workdir)

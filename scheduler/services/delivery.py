@@ -29,11 +29,20 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.orm import joinedload
 
 from scheduler.channels import SendFailed, transport_for
 from scheduler.config import Policy
 from scheduler.messages import render
-from scheduler.models import CheckIn, Client, Enrollment, GroupSession, Notification, db
+from scheduler.models import (
+    CheckIn,
+    Client,
+    Cohort,
+    Enrollment,
+    GroupSession,
+    Notification,
+    db,
+)
 from scheduler.reminders import after_quiet_hours, in_quiet_hours
 from scheduler.timeutil import PROGRAM_TZ
 
@@ -93,8 +102,33 @@ def claim(runner: str, now: datetime, limit: int, lease: timedelta) -> list[int]
     return ids
 
 
-def why_not(n: Notification, now: datetime) -> tuple[str, str] | None:
-    """(status, reason) when this row must not go out now, else None."""
+def _prefetch(rows: list[Notification]) -> tuple[set[tuple[int, int]], list]:
+    """Load what a group's checks and templates read in a few queries, so the
+    identity map answers their lookups while the caller holds the returned objects
+    (the map only keeps weak references). Returns the enrolled (client, cohort)
+    pairs and the objects."""
+    client_ids = {n.client_id for n in rows if n.client_id}
+    payloads = [n.payload or {} for n in rows]
+    session_ids = {p["group_session_id"] for p in payloads if p.get("group_session_id")}
+    held: list = []
+    if client_ids:
+        held += db.session.scalars(sa.select(Client).where(Client.id.in_(client_ids))).all()
+    if session_ids:
+        held += db.session.scalars(
+            sa.select(GroupSession).where(GroupSession.id.in_(session_ids))
+            .options(joinedload(GroupSession.cohort).joinedload(Cohort.location),
+                     joinedload(GroupSession.cohort).joinedload(Cohort.track))).unique().all()
+    if not client_ids:
+        return set(), held
+    return {(c, k) for c, k in db.session.execute(
+        sa.select(Enrollment.client_id, Enrollment.cohort_id).where(
+            Enrollment.client_id.in_(client_ids), Enrollment.status == "active"))}, held
+
+
+def why_not(n: Notification, now: datetime,
+            enrolled: set[tuple[int, int]] | None = None) -> tuple[str, str] | None:
+    """(status, reason) when this row must not go out now, else None.
+    ``enrolled`` (client, cohort) pairs may be passed in from a prefetch."""
     if n.expires_at is not None and n.expires_at <= now:
         return "expired", "its moment passed before it could be sent"
     client = db.session.get(Client, n.client_id) if n.client_id else None
@@ -108,10 +142,13 @@ def why_not(n: Notification, now: datetime) -> tuple[str, str] | None:
         if session is None or session.status != "scheduled" or (
                 session.revision != payload.get("revision")):
             return "cancelled", "the group session changed"
-        active = db.session.scalar(sa.select(Enrollment.id).where(
-            Enrollment.client_id == n.client_id, Enrollment.cohort_id == session.cohort_id,
-            Enrollment.status == "active"))
-        if active is None:
+        if enrolled is not None:
+            active = (n.client_id, session.cohort_id) in enrolled
+        else:
+            active = db.session.scalar(sa.select(Enrollment.id).where(
+                Enrollment.client_id == n.client_id, Enrollment.cohort_id == session.cohort_id,
+                Enrollment.status == "active")) is not None
+        if not active:
             return "cancelled", "no longer enrolled"
     if n.kind == "checkin_reminder" and payload.get("check_in_id"):
         check_in = db.session.get(CheckIn, payload["check_in_id"])
@@ -142,12 +179,13 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
     rows = db.session.scalars(
         sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
         .with_for_update().execution_options(populate_existing=True)).all()
+    enrolled, _held = _prefetch(rows)
     ready = []
     for n in rows:
         if n.status != "claimed" or n.claimed_by != runner or n.sending_at is not None:
             count("skipped")  # the lease ran out and another runner took it over
             continue
-        stop = why_not(n, now)
+        stop = why_not(n, now, enrolled)
         if stop is not None:
             n.status, n.error, n.updated_at = stop[0], stop[1], now
             count(stop[0])
