@@ -101,12 +101,12 @@ def paginate(query, pagination_parameters):
 
 
 def register_api(app) -> None:
-    from blueprints.api import clients, cohorts, program
+    from blueprints.api import clients, cohorts, notifications, program
 
     api = Api(app)
     app.extensions["regroup_api"] = api
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for module in (program, cohorts, clients):
+    for module in (program, cohorts, clients, notifications):
         api.register_blueprint(module.blp)

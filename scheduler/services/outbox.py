@@ -329,3 +329,30 @@ def opt_out(client_id: int, channel: str, now: datetime, *, commit: bool = True)
     if commit:
         db.session.commit()
     return True
+
+
+RESOLUTIONS = ("sent", "resend", "cancelled")
+
+
+def resolve(notification_id: int, outcome: str, now: datetime) -> Notification:
+    """Staff settle an ``unknown`` or ``failed`` row: it did go (``sent``), send it
+    again (``resend``), or leave it (``cancelled``). Commits."""
+    from scheduler.errors import InvalidTransition, InvalidValue
+    from scheduler.services.common import get
+
+    if outcome not in RESOLUTIONS:
+        raise InvalidValue("Use sent, resend or cancelled", field="outcome")
+    row = get(Notification, notification_id, "Notification")
+    if row.status not in ("unknown", "failed"):
+        raise InvalidTransition(f"A {row.status} message needs no decision", field="outcome")
+    if outcome == "resend":
+        row.status, row.due_at = "pending", now
+        row.claimed_by = row.lease_until = row.sending_at = None
+    elif outcome == "sent":
+        row.status, row.sent_at = "sent", row.sending_at or now
+    else:
+        row.status = "cancelled"
+    row.error = (row.error or "") + f" [resolved by staff: {outcome}]"
+    row.updated_at = now
+    db.session.commit()
+    return row

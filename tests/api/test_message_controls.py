@@ -60,3 +60,48 @@ def test_an_inbound_text_without_a_number_names_the_field(app):
     answer = app.test_client().post("/sms/inbound", json={"body": "STOP"},
                                     headers={"X-Gateway-Key": "gw-secret"})
     assert answer.status_code == 422 and answer.json["field"] == "from"
+
+
+def _unknown(db, build, clock):
+    from scheduler.models import Notification
+
+    client = build.client(email="sam@example.test")
+    row = Notification(key="outreach:x:1", kind="outreach", client_id=client.id,
+                       channel="email", recipient="sam@example.test", subject_ref="x",
+                       payload={}, due_at=clock(), status="unknown", sending_at=clock())
+    db.session.add(row)
+    db.session.commit()
+    return row.id
+
+
+def test_staff_see_messages_that_need_a_decision(api, build, clock):
+    nid = _unknown(db, build, clock)
+    answer = api.get("/api/v1/notifications?status=unknown")
+    assert answer.status_code == 200
+    assert [(r["id"], r["status"]) for r in answer.json] == [(nid, "unknown")]
+
+
+def test_staff_can_send_an_unknown_message_again(api, build, clock):
+    nid = _unknown(db, build, clock)
+    answer = api.post(f"/api/v1/notifications/{nid}/resolve", json={"outcome": "resend"})
+    assert answer.status_code == 200 and answer.json["status"] == "pending"
+
+
+def test_a_sent_message_needs_no_decision(api, build, clock):
+    nid = _unknown(db, build, clock)
+    api.post(f"/api/v1/notifications/{nid}/resolve", json={"outcome": "sent"})
+    again = api.post(f"/api/v1/notifications/{nid}/resolve", json={"outcome": "resend"})
+    assert again.status_code == 409
+
+
+def test_an_unknown_outcome_names_the_field(api, build, clock):
+    nid = _unknown(db, build, clock)
+    answer = api.post(f"/api/v1/notifications/{nid}/resolve", json={"outcome": "maybe"})
+    assert answer.status_code == 422 and "outcome" in str(answer.json)
+
+
+def test_a_viewer_cannot_settle_messages(api_as, build, clock):
+    nid = _unknown(db, build, clock)
+    answer = api_as("viewer").post(f"/api/v1/notifications/{nid}/resolve",
+                                   json={"outcome": "sent"})
+    assert answer.status_code == 403
