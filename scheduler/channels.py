@@ -19,6 +19,7 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import make_msgid
 from pathlib import Path
@@ -43,8 +44,12 @@ class OutgoingMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
+# long URL headers (List-Unsubscribe) must stay plain text, not RFC 2047 words
+EMAIL_POLICY = email_policy.default.clone(max_line_length=998)
+
+
 def build_email(message: OutgoingMessage, mail_from: str) -> EmailMessage:
-    email = EmailMessage()
+    email = EmailMessage(policy=EMAIL_POLICY)
     email["From"] = mail_from
     email["To"] = message.to
     email["Subject"] = message.subject

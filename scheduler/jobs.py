@@ -46,13 +46,19 @@ def run_once(app: Flask, names: tuple[str, ...] = ()) -> dict[str, object]:
             if not names or name in names}
 
 
-def build_scheduler(app: Flask):
+def build_scheduler(app: Flask, *, start_in: float | None = None):
+    """The scheduler with every job; ``start_in`` seconds makes each run soon after
+    start instead of one interval later."""
+    from datetime import UTC, datetime, timedelta
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone="UTC")
+    first = None if start_in is None else datetime.now(UTC) + timedelta(seconds=start_in)
     for name, (seconds, job) in _jobs().items():
+        extra = {} if first is None else {"next_run_time": first}
         scheduler.add_job(_call, "interval", seconds=seconds, args=(app, name, job), id=name,
-                          max_instances=1, coalesce=True)
+                          max_instances=1, coalesce=True, **extra)
     return scheduler
 
 
@@ -105,8 +111,15 @@ def maybe_start_in_web(app: Flask):
         return None
     import atexit
 
-    _started_in_web = build_scheduler(app)
+    regroup_log = logging.getLogger("regroup")
+    if not regroup_log.handlers:  # show jobs and development messages in the console
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(name)s] %(message)s"))
+        regroup_log.addHandler(handler)
+        regroup_log.setLevel(logging.INFO)
+    _started_in_web = build_scheduler(app, start_in=2)
     _started_in_web.start()
     atexit.register(lambda: _started_in_web.shutdown(wait=False))
-    log.info("jobs running inside the development server: %s", ", ".join(_jobs()))
+    log.info("jobs running inside the development server (pid %s): %s", os.getpid(),
+             ", ".join(_jobs()))
     return _started_in_web

@@ -140,3 +140,18 @@ def test_a_pattern_change_tells_the_group_only_about_meetings_in_the_next_two_we
     olds = sorted(n.payload["old_starts_at"] for n in notices)
     assert len(notices) == 6  # Mon, Wed, Thu of this week and next
     assert olds[-1] == utc(2026, 12, 10, 23, 0).isoformat()
+
+
+def test_a_booked_check_in_gets_its_reminders(build, clock, policy, db):
+    from scheduler.models import CheckIn, ReturnRequest
+
+    client = build.client(email="a@example.test")
+    request = ReturnRequest(client_id=client.id, name=client.name, channel="web")
+    db.session.add(request)
+    db.session.flush()
+    db.session.add(CheckIn(return_request_id=request.id, client_id=client.id,
+                           at=utc(2026, 12, 1, 19, 0), mode="phone"))
+    db.session.commit()
+    outbox.plan_reminders(clock(), policy)
+    assert [(n.payload["lead_minutes"], n.due_at) for n in rows(kind="checkin_reminder")] == [
+        (1440, utc(2026, 11, 30, 19, 0)), (120, utc(2026, 12, 1, 17, 0))]
