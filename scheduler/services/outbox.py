@@ -181,6 +181,7 @@ def plan_reminders(now: datetime, policy: Policy, *, horizon: timedelta | None =
             .where(Enrollment.status == "active", Enrollment.cohort_id.in_(list(by_cohort)))
         ).all()
         zones: dict[str, ZoneInfo] = {}
+        instants: dict[tuple[int, tuple[int, ...]], list] = {}  # shared by equal choices
         for person in people:
             reachable = reach(person.reminder_channels, person.email, person.phone,
                               person.email_opt_out, person.sms_opt_out, fallback=False)
@@ -190,9 +191,13 @@ def plan_reminders(now: datetime, policy: Policy, *, horizon: timedelta | None =
                 if person.joined_on > gs.occurs_on:
                     continue
                 tz = zones.setdefault(gs.timezone, ZoneInfo(gs.timezone))
+                leads = tuple(person.reminder_minutes)
+                planned = instants.get((gs.id, leads))
+                if planned is None:
+                    planned = instants[(gs.id, leads)] = reminder_rule(
+                        gs.starts_at, leads, now, tz)
                 rows.extend(_reminder_rows(
-                    "reminder", f"group_session:{gs.id}", person.id, reachable,
-                    reminder_rule(gs.starts_at, person.reminder_minutes, now, tz), tz,
+                    "reminder", f"group_session:{gs.id}", person.id, reachable, planned, tz,
                     gs.starts_at, gs.revision, {"group_session_id": gs.id}, policy))
                 if len(rows) >= INSERT_CHUNK * 5:
                     added += insert_new(rows, now)
