@@ -12,13 +12,13 @@ pending ones are cancelled; planning the same key twice adds nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from scheduler.config import Policy
 from scheduler.models import (
@@ -120,22 +120,52 @@ def queue_for_staff(kind: str, *, subject_ref: str, occurrence: str, now: dateti
     return insert_new(rows, now)
 
 
+COLUMNS = ("key", "kind", "client_id", "staff_id", "channel", "recipient", "subject_ref",
+           "payload", "due_at", "expires_at", "status", "attempts", "created_at", "updated_at")
+
+
 def insert_new(rows: list[dict[str, Any]], now: datetime) -> int:
-    """Insert notification rows whose key is new (one statement per chunk). Returns
-    how many were inserted. Does not commit."""
+    """Insert notification rows whose key is new (ON CONFLICT DO NOTHING, one
+    executemany per chunk). Returns how many were inserted. Does not commit.
+
+    Planning writes many rows, so values go to the driver as plain tuples: naive
+    UTC datetimes (as text on SQLite, in SQLAlchemy's own storage format) and
+    JSON text, which is what the ORM would have stored.
+    """
     if not rows:
         return 0
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    table = Notification.__table__
+    connection = db.session.connection()
+    dialect = connection.dialect.name
+    if dialect == "sqlite":
+        mark, json_mark = "?", "?"
+
+        def stamp(value):
+            return None if value is None else (
+                as_utc(value).replace(tzinfo=None).isoformat(" ", "microseconds"))
+    elif dialect == "postgresql":
+        mark, json_mark = "%s", "CAST(%s AS JSON)"
+
+        def stamp(value):
+            return None if value is None else as_utc(value).replace(tzinfo=None)
+    else:  # pragma: no cover - only SQLite and PostgreSQL are supported
+        raise RuntimeError(f"unsupported database {dialect}")
+    marks = ", ".join(json_mark if c == "payload" else mark for c in COLUMNS)
+    sql = (f"INSERT INTO notification ({', '.join(COLUMNS)}) VALUES ({marks}) "
+           "ON CONFLICT (key) DO NOTHING")
+    created = stamp(now)
+    dumps = json.dumps
     added = 0
-    for start in range(0, len(rows), INSERT_CHUNK):
-        chunk = [{"status": "pending", "attempts": 0, "created_at": now, "updated_at": now,
-                  **row} for row in rows[start:start + INSERT_CHUNK]]
-        result = db.session.execute(
-            insert(table).on_conflict_do_nothing(index_elements=["key"])
-            .returning(table.c.id), chunk)
-        added += len(result.all())
+    cursor = connection.connection.cursor()
+    try:
+        for start in range(0, len(rows), INSERT_CHUNK):
+            values = [(r["key"], r["kind"], r.get("client_id"), r.get("staff_id"), r["channel"],
+                       r["recipient"], r.get("subject_ref"), dumps(r.get("payload") or {}),
+                       stamp(r["due_at"]), stamp(r.get("expires_at")), "pending", 0, created,
+                       created) for r in rows[start:start + INSERT_CHUNK]]
+            cursor.executemany(sql, values)
+            added += max(cursor.rowcount or 0, 0)
+    finally:
+        cursor.close()
     return added
 
 
