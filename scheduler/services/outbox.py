@@ -153,15 +153,29 @@ def insert_new(rows: list[dict[str, Any]], now: datetime) -> int:
     sql = (f"INSERT INTO notification ({', '.join(COLUMNS)}) VALUES ({marks}) "
            "ON CONFLICT (key) DO NOTHING")
     created = stamp(now)
-    dumps = json.dumps
+    # rows of one planning run share few instants and payload objects: convert each once
+    stamps: dict[datetime | None, Any] = {}
+    texts: dict[int, str] = {}
+
+    def stamp_once(value):
+        if value not in stamps:
+            stamps[value] = stamp(value)
+        return stamps[value]
+
+    def dumps_once(payload):
+        payload = payload or {}
+        if id(payload) not in texts:
+            texts[id(payload)] = json.dumps(payload)
+        return texts[id(payload)]
+
     added = 0
     cursor = connection.connection.cursor()
     try:
         for start in range(0, len(rows), INSERT_CHUNK):
             values = [(r["key"], r["kind"], r.get("client_id"), r.get("staff_id"), r["channel"],
-                       r["recipient"], r.get("subject_ref"), dumps(r.get("payload") or {}),
-                       stamp(r["due_at"]), stamp(r.get("expires_at")), "pending", 0, created,
-                       created) for r in rows[start:start + INSERT_CHUNK]]
+                       r["recipient"], r.get("subject_ref"), dumps_once(r.get("payload")),
+                       stamp_once(r["due_at"]), stamp_once(r.get("expires_at")), "pending", 0,
+                       created, created) for r in rows[start:start + INSERT_CHUNK]]
             cursor.executemany(sql, values)
             added += max(cursor.rowcount or 0, 0)
     finally:
@@ -212,6 +226,7 @@ def plan_reminders(now: datetime, policy: Policy, *, horizon: timedelta | None =
         ).all()
         zones: dict[str, ZoneInfo] = {}
         instants: dict[tuple[int, tuple[int, ...]], list] = {}  # shared by equal choices
+        payloads: dict = {}
         for person in people:
             reachable = reach(person.reminder_channels, person.email, person.phone,
                               person.email_opt_out, person.sms_opt_out, fallback=False)
@@ -228,7 +243,7 @@ def plan_reminders(now: datetime, policy: Policy, *, horizon: timedelta | None =
                         gs.starts_at, leads, now, tz)
                 rows.extend(_reminder_rows(
                     "reminder", f"group_session:{gs.id}", person.id, reachable, planned, tz,
-                    gs.starts_at, gs.revision, {"group_session_id": gs.id}, policy))
+                    gs.starts_at, gs.revision, {"group_session_id": gs.id}, policy, payloads))
                 if len(rows) >= INSERT_CHUNK * 5:
                     added += insert_new(rows, now)
                     rows = []
@@ -242,11 +257,15 @@ def plan_reminders(now: datetime, policy: Policy, *, horizon: timedelta | None =
 
 def _reminder_rows(kind: str, subject_ref: str, client_id: int, reachable, planned, tz,
                    starts_at: datetime, revision: int, extra: dict[str, Any],
-                   policy: Policy) -> list[dict[str, Any]]:
+                   policy: Policy, payloads: dict | None = None) -> list[dict[str, Any]]:
     rows = []
+    payloads = {} if payloads is None else payloads
     for p in planned:
-        payload = {**extra, "revision": revision, "lead_minutes": p.lead_minutes,
-                   "starts_at": as_utc(starts_at).isoformat(), "tz": tz.key}
+        payload = payloads.get((subject_ref, p.lead_minutes))
+        if payload is None:  # one (read-only) payload object per meeting and lead time
+            payload = payloads[(subject_ref, p.lead_minutes)] = {
+                **extra, "revision": revision, "lead_minutes": p.lead_minutes,
+                "starts_at": as_utc(starts_at).isoformat(), "tz": tz.key}
         for channel, recipient in reachable:
             due = p.due_at
             if channel == "sms":
