@@ -24,11 +24,11 @@ FLASK = [sys.executable, "-m", "flask", "--app", "wsgi", "jobs", "run", "--once"
 
 
 def _env(database_url: str, outdir: Path, **extra) -> dict:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("REGROUP_OUTBOX")}
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("REGROUP_OUTBOX", "REGROUP_RUN_JOBS", "WERKZEUG", "FLASK_"))}
     env.update(DATABASE_URL=database_url, OUTBOX_TRANSPORT="file", OUTBOX_DIR=str(outdir),
                OUTBOX_LEASE_SECONDS="1", SECRET_KEY="test-secret")
     env.update(extra)
-    env.pop("REGROUP_RUN_JOBS_IN_WEB", None)
     return env
 
 
@@ -102,3 +102,35 @@ def test_three_runners_at_once_send_five_hundred_messages_exactly_once(
     delivered = _deliveries(outdir)
     assert sum(delivered.values()) == 500 and len(delivered) == 500
     assert set(_statuses(db).values()) == {"sent"}
+
+
+def test_the_development_server_under_the_reloader_runs_the_jobs_once(database_url, tmp_path):
+    port = _free_port()
+    log = tmp_path / "server.log"
+    with open(log, "w") as out:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "flask", "--app", "wsgi", "run", "--debug", "--port",
+             str(port)], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+            env=_env(database_url, tmp_path / "out", REGROUP_RUN_JOBS_IN_WEB="1"),
+            start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while "Debugger is active" not in log.read_text():
+            assert server.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        while log.read_text().count("jobs running inside") < 1:
+            assert time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        time.sleep(1)  # room for a second (wrong) start to show itself
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.wait(timeout=30)
+    assert log.read_text().count("jobs running inside the development server") == 1
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
