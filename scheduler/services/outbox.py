@@ -176,10 +176,35 @@ def insert_new(rows: list[dict[str, Any]], now: datetime) -> int:
                        r["recipient"], r.get("subject_ref"), dumps_once(r.get("payload")),
                        stamp_once(r["due_at"]), stamp_once(r.get("expires_at")), "pending", 0,
                        created, created) for r in rows[start:start + INSERT_CHUNK]]
-            cursor.executemany(sql, values)
-            added += max(cursor.rowcount or 0, 0)
+            if dialect == "postgresql" and len(values) >= COPY_FROM:
+                added += _copy_in(cursor, values)
+            else:
+                cursor.executemany(sql, values)
+                added += max(cursor.rowcount or 0, 0)
     finally:
         cursor.close()
+    return added
+
+
+COPY_FROM = 200
+
+
+def _copy_in(cursor, values: list[tuple]) -> int:
+    """PostgreSQL: COPY a chunk into a temporary table, then insert the new keys."""
+    cols = ", ".join(COLUMNS)
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS notification_incoming (key varchar(200), "
+        "kind varchar(30), client_id integer, staff_id integer, channel varchar(10), "
+        "recipient varchar(254), subject_ref varchar(60), payload json, due_at timestamp, "
+        "expires_at timestamp, status varchar(10), attempts integer, created_at timestamp, "
+        "updated_at timestamp) ON COMMIT DROP")
+    with cursor.copy(f"COPY notification_incoming ({cols}) FROM STDIN") as copy:
+        for row in values:
+            copy.write_row(row)
+    cursor.execute(f"INSERT INTO notification ({cols}) SELECT {cols} FROM "
+                   "notification_incoming ON CONFLICT (key) DO NOTHING")
+    added = max(cursor.rowcount or 0, 0)
+    cursor.execute("DELETE FROM notification_incoming")
     return added
 
 

@@ -155,3 +155,17 @@ def test_a_booked_check_in_gets_its_reminders(build, clock, policy, db):
     outbox.plan_reminders(clock(), policy)
     assert [(n.payload["lead_minutes"], n.due_at) for n in rows(kind="checkin_reminder")] == [
         (1440, utc(2026, 11, 30, 19, 0)), (120, utc(2026, 12, 1, 17, 0))]
+
+
+def test_a_large_batch_of_new_keys_is_inserted_once(build, clock, db):
+    client = build.client(email="a@example.test")
+    batch = [dict(key=f"outreach:enrollment:{i}:{client.id}:email:x", kind="outreach",
+                  client_id=client.id, channel="email", recipient="a@example.test",
+                  subject_ref=f"enrollment:{i}", payload={"n": i}, due_at=clock())
+             for i in range(300)]
+    assert outbox.insert_new(batch, clock()) == 300
+    assert outbox.insert_new(batch + [dict(batch[0], key="outreach:new")], clock()) == 1
+    db.session.commit()
+    stored = rows(kind="outreach")
+    assert len(stored) == 301 and stored[0].due_at == clock()
+    assert sorted(n.payload["n"] for n in stored)[:3] == [0, 0, 1]
