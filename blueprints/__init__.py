@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import comeback, errors, feeds, health, me, offers
+    from blueprints import comeback, errors, feeds, health, me, messages, offers
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import init_web
@@ -17,4 +17,5 @@ def register_blueprints(app) -> None:
     app.register_blueprint(offers.bp)
     feeds.init_app(app)
     app.register_blueprint(me.bp)
+    app.register_blueprint(messages.bp)
     errors.register(app)

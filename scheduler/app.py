@@ -66,6 +66,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     register_blueprints(app)
     register_cli(app)
+    if app.config.get("RUN_JOBS_IN_WEB") and not app.testing:
+        from scheduler.jobs import maybe_start_in_web
+
+        maybe_start_in_web(app)
     return app
 
 

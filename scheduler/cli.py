@@ -83,12 +83,13 @@ def demo_load() -> None:
 
 @jobs_cli.command("run")
 @click.option("--once", is_flag=True, help="Run every job once and exit.")
-def jobs_run(once: bool) -> None:
+@click.option("--job", "names", multiple=True, help="With --once: only this job (repeatable).")
+def jobs_run(once: bool, names: tuple[str, ...]) -> None:
     """Run the background jobs (one process; never inside web workers)."""
     from scheduler.jobs import run_forever, run_once
 
     if once:
-        for name, result in run_once(current_app._get_current_object()).items():
+        for name, result in run_once(current_app._get_current_object(), names).items():
             click.echo(f"{name}: {result}")
     else:
         run_forever(current_app._get_current_object())

@@ -28,6 +28,9 @@ class Policy:
     reminder_minutes: tuple[int, ...] = (1440, 120)
     quiet_start_hour: int = 21
     quiet_end_hour: int = 8
+    reminder_plan_hours: int = 48
+    change_notice_days: int = 14
+    send_max_attempts: int = 5
     dayparts: dict[str, tuple[int, int]] = field(
         default_factory=lambda: {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 24)}
     )
@@ -71,6 +74,15 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_FROM": env.get("MAIL_FROM", "Group schedule <no-reply@localhost>"),
         "SMS_GATEWAY_URL": env.get("SMS_GATEWAY_URL"),
         "SMS_GATEWAY_KEY": env.get("SMS_GATEWAY_KEY"),
+        # outbox: "auto" sends email by SMTP when SMTP_HOST is set and SMS through the
+        # gateway when SMS_GATEWAY_URL is set, else writes to OUTBOX_DIR (development);
+        # "file" always writes there; "null" discards (benchmarks)
+        "OUTBOX_TRANSPORT": env.get("OUTBOX_TRANSPORT", "auto"),
+        "OUTBOX_DIR": env.get("OUTBOX_DIR") or str(Path(instance_path) / "outbox"),
+        "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "300")),
+        # rows per pair of commits when sending; a crash mid-group leaves up to this
+        # many "unknown" (1 = exact)
+        "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "1")),
         "REDIS_URL": env.get("REDIS_URL"),
         "RUN_JOBS_IN_WEB": _bool(env.get("REGROUP_RUN_JOBS_IN_WEB")),
         "SESSION_COOKIE_SECURE": production,

@@ -15,12 +15,22 @@ log = logging.getLogger("regroup.jobs")
 
 def _jobs() -> dict[str, tuple[int, Callable]]:
     """name -> (interval seconds, callable(now, policy) -> result)."""
-    from scheduler.services import cohorts, enrollments, waitlist
+    from scheduler.services import (
+        cohorts,
+        delivery,
+        disengagement,
+        enrollments,
+        outbox,
+        waitlist,
+    )
 
     return {
         "extend_horizon": (3600, cohorts.extend_horizon),
         "release_expired_holds": (300, lambda now, policy: enrollments.release_expired_holds(now)),
         "expire_offers": (60, waitlist.expire_offers),
+        "plan_reminders": (300, outbox.plan_reminders),
+        "send_notifications": (20, delivery.send_due),
+        "detect_disengagement": (900, disengagement.detect_disengagement),
     }
 
 
@@ -38,17 +48,25 @@ def _call(app: Flask, name: str, job: Callable):
             db.session.remove()
 
 
-def run_once(app: Flask) -> dict[str, object]:
-    return {name: _call(app, name, job) for name, (_, job) in _jobs().items()}
+def run_once(app: Flask, names: tuple[str, ...] = ()) -> dict[str, object]:
+    """Run every job (or only ``names``) once, in order."""
+    return {name: _call(app, name, job) for name, (_, job) in _jobs().items()
+            if not names or name in names}
 
 
-def build_scheduler(app: Flask):
+def build_scheduler(app: Flask, *, start_in: float | None = None):
+    """The scheduler with every job; ``start_in`` seconds makes each run soon after
+    start instead of one interval later."""
+    from datetime import UTC, datetime, timedelta
+
     from apscheduler.schedulers.background import BackgroundScheduler
 
     scheduler = BackgroundScheduler(timezone="UTC")
+    first = None if start_in is None else datetime.now(UTC) + timedelta(seconds=start_in)
     for name, (seconds, job) in _jobs().items():
+        extra = {} if first is None else {"next_run_time": first}
         scheduler.add_job(_call, "interval", seconds=seconds, args=(app, name, job), id=name,
-                          max_instances=1, coalesce=True)
+                          max_instances=1, coalesce=True, **extra)
     return scheduler
 
 
@@ -62,3 +80,54 @@ def run_forever(app: Flask) -> None:
     log.info("jobs running: %s", ", ".join(_jobs()))
     stop.wait()
     scheduler.shutdown()
+
+
+_started_in_web = None
+
+
+def should_run_in_web(environ, *, dev_server: bool, reloading: bool) -> bool:
+    """Whether this process should run the jobs beside the web app
+    (REGROUP_RUN_JOBS_IN_WEB=1, set by `make run`).
+
+    Only the development server (`flask run`) does, and only once: under the
+    reloader the watching parent never serves, so only the serving child
+    (WERKZEUG_RUN_MAIN=true) runs them. gunicorn workers and other commands never do.
+    """
+    if not dev_server or "gunicorn" in environ.get("SERVER_SOFTWARE", ""):
+        return False
+    if reloading:
+        return environ.get("WERKZEUG_RUN_MAIN") == "true"
+    return True
+
+
+def maybe_start_in_web(app: Flask):
+    """Start the job scheduler inside `flask run` when should_run_in_web says so."""
+    global _started_in_web
+    import os
+
+    import click
+    from flask.cli import run_command
+    from flask.helpers import get_debug_flag
+
+    ctx = click.get_current_context(silent=True)
+    dev_server = ctx is not None and ctx.command is run_command
+    reloading = ctx.params.get("reload") if ctx is not None else None
+    if reloading is None:
+        reloading = get_debug_flag()
+    if _started_in_web is not None or not should_run_in_web(
+            os.environ, dev_server=dev_server, reloading=bool(reloading)):
+        return None
+    import atexit
+
+    regroup_log = logging.getLogger("regroup")
+    if not regroup_log.handlers:  # show jobs and development messages in the console
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("[%(name)s] %(message)s"))
+        regroup_log.addHandler(handler)
+        regroup_log.setLevel(logging.INFO)
+    _started_in_web = build_scheduler(app, start_in=2)
+    _started_in_web.start()
+    atexit.register(lambda: _started_in_web.shutdown(wait=False))
+    log.info("jobs running inside the development server (pid %s): %s", os.getpid(),
+             ", ".join(_jobs()))
+    return _started_in_web

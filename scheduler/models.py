@@ -409,7 +409,7 @@ class Notification(TimestampMixin, db.Model):
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
     channel: Mapped[str] = mapped_column(sa.String(10))
     recipient: Mapped[str] = mapped_column(sa.String(254))
-    subject_ref: Mapped[str | None] = mapped_column(sa.String(60))
+    subject_ref: Mapped[str | None] = mapped_column(sa.String(60), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     due_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
@@ -418,6 +418,9 @@ class Notification(TimestampMixin, db.Model):
     claimed_by: Mapped[str | None] = mapped_column(sa.String(80))
     lease_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None]
+    # set (and committed) just before the hand-over to the provider: a claimed row
+    # whose lease ran out with this set may have gone out, so it becomes "unknown"
+    sending_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(sa.Text)
 
 

@@ -169,13 +169,21 @@ def paginate(query, pagination_parameters):
 
 
 def register_api(app) -> None:
-    from blueprints.api import clients, cohorts, feeds, program, returns, waitlist
+    from blueprints.api import (
+        clients,
+        cohorts,
+        feeds,
+        notifications,
+        program,
+        returns,
+        waitlist,
+    )
 
     api = Api(app)
     app.extensions["regroup_api"] = api
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for module in (program, cohorts, clients, returns, waitlist, feeds):
+    for module in (program, cohorts, clients, returns, waitlist, feeds, notifications):
         api.register_blueprint(module.blp)
     api.register_blueprint(returns.public_blp)  # no token: the public door

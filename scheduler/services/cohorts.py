@@ -21,6 +21,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.schedule import ExistingSession, Pattern, plan_sessions
+from scheduler.services import outbox
 from scheduler.services.common import get, lock_cohort, seats_taken
 from scheduler.services.seats import seat_freed
 from scheduler.timeutil import local_today
@@ -157,6 +158,7 @@ def end_cohort_sessions(cohort: Cohort, now: datetime) -> None:
         row.status, row.cancel_reason = "cancelled", "The group has ended"
         row.revision += 1
         row.updated_at = now
+        outbox.session_changed(row, row.starts_at, "scheduled", now)
 
 
 def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
@@ -181,6 +183,7 @@ def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
     closures = closures_for(cohort.location_id, cohort.starts_on, max(last, cohort.starts_on))
     changes = plan_sessions(pattern_of(cohort), cohort.starts_on, last, existing,
                             frozenset(closures), closures, now)
+    changed_rows = []
     for change in changes:
         row = existing_rows.get(change.occurs_on)
         if row is None:
@@ -190,10 +193,13 @@ def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
                 cancel_reason=change.cancel_reason, revision=0, created_at=now,
                 updated_at=now))
         else:
+            changed_rows.append((row, row.starts_at, row.status))
             row.starts_at, row.ends_at = change.starts_at, change.ends_at
             row.status, row.cancel_reason = change.status, change.cancel_reason
             row.revision += 1
             row.updated_at = now
+    for row, old_starts_at, old_status in changed_rows:
+        outbox.session_changed(row, old_starts_at, old_status, now, policy)
     return len(changes)
 
 
@@ -263,6 +269,7 @@ def change_session(session_id: int, now: datetime, *, starts_at: datetime | None
     row = get(GroupSession, session_id, "Group session")
     if row.starts_at <= now:
         raise InvalidTransition("This group session has already started; it stays as it was")
+    old_starts_at, old_status = row.starts_at, row.status
     if starts_at is not None or minutes is not None:
         length = timedelta(minutes=minutes) if minutes else row.ends_at - row.starts_at
         start = starts_at or row.starts_at
@@ -276,6 +283,7 @@ def change_session(session_id: int, now: datetime, *, starts_at: datetime | None
     row.pinned = True
     row.revision += 1
     row.updated_at = now
+    outbox.session_changed(row, old_starts_at, old_status, now)
     db.session.commit()
     return row
 

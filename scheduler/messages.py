@@ -1,0 +1,199 @@
+"""Rendering a Notification into the words a person receives.
+
+The words live in files: blueprints/templates/messages/<kind>.subject.txt, .txt,
+.html and .sms.txt. This module only gathers the values they may use (a time, a
+place when the client chose to show it, a neutral title, a link), so templates
+stay discreet by default: the program's name reaches a template only when the
+client opted in (``program``).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from scheduler.channels import OutgoingMessage
+from scheduler.models import CheckIn, Client, Cohort, GroupSession, Location, Notification, db
+from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
+
+KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
+         "welcome_back", "cohort_opened", "outreach", "staff_follow_up")
+SESSION_KINDS = ("reminder", "cancellation", "session_moved")
+NEUTRAL_TITLE = "Group session"
+CHECKIN_MODES = {"in_person": "in person", "phone": "by phone", "video": "by video"}
+
+
+def _serializer(secret: str) -> URLSafeSerializer:
+    return URLSafeSerializer(secret, salt="unsubscribe")
+
+
+def unsubscribe_token(secret: str, client_id: int, channel: str) -> str:
+    return _serializer(secret).dumps([client_id, channel])
+
+
+def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str] | None:
+    """(client_id, channel) from a signed token, or None when it is not ours."""
+    try:
+        client_id, channel = _serializer(secret).loads(token)
+    except (BadSignature, ValueError, TypeError):
+        return None
+    if not isinstance(client_id, int) or channel not in ("email", "sms"):
+        return None
+    return client_id, channel
+
+
+def _when(value: str | datetime | None, tz: ZoneInfo) -> str | None:
+    if not value:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return human_when(as_utc(value), tz)
+
+
+def _offer_link(payload: dict[str, Any]) -> str | None:
+    try:
+        from scheduler.services.waitlist import offer_url
+    except ImportError:
+        offer_url = None
+    if offer_url is not None and payload.get("offer_id") is not None:
+        return offer_url(payload["offer_id"])
+    return payload.get("url")
+
+
+def context_for(n: Notification, config) -> dict[str, Any]:
+    """The values a message template may use."""
+    payload = dict(n.payload or {})
+    client = db.session.get(Client, n.client_id) if n.client_id else None
+    tz = ZoneInfo(payload["tz"]) if payload.get("tz") else PROGRAM_TZ
+    base = config.get("PUBLIC_BASE_URL", "").rstrip("/")
+    ctx: dict[str, Any] = {
+        "kind": n.kind, "first_name": None, "title": NEUTRAL_TITLE, "program": None,
+        "when": None, "old_when": None, "place": None, "link": payload.get("url"),
+        "unsubscribe_url": None, "expires_when": None, "mode": None, "payload": payload,
+        "console_url": f"{base}/", "staff": n.staff_id is not None,
+    }
+    session = cohort = location = None
+    if payload.get("group_session_id"):
+        session = db.session.get(GroupSession, payload["group_session_id"])
+    if session is not None:
+        cohort = session.cohort
+    elif payload.get("cohort_id"):
+        cohort = db.session.get(Cohort, payload["cohort_id"])
+    if cohort is not None:
+        location = cohort.location
+        tz = ZoneInfo(location.timezone)
+    if payload.get("check_in_id"):
+        check_in = db.session.get(CheckIn, payload["check_in_id"])
+        if check_in is not None:
+            ctx["mode"] = CHECKIN_MODES.get(check_in.mode, check_in.mode)
+            if check_in.location_id and check_in.mode == "in_person":
+                location = db.session.get(Location, check_in.location_id)
+            ctx["when"] = _when(check_in.at, tz)
+    if client is not None:
+        ctx["first_name"] = (client.name or "").split(" ")[0] or None
+        if client.calendar_title:
+            ctx["title"] = client.calendar_title
+        if client.program_words_opt_in and cohort is not None:
+            ctx["program"] = cohort.track.name
+        if client.show_location and location is not None:
+            place = location.name + (f", {location.address}" if location.address else "")
+            if cohort is not None and cohort.room and session is not None:
+                place += f" (room {cohort.room})"
+            ctx["place"] = place
+        if n.channel in ("email", "sms"):
+            token = unsubscribe_token(config["SECRET_KEY"], client.id, n.channel)
+            ctx["unsubscribe_url"] = f"{base}/unsubscribe/{token}"
+    if session is not None:
+        ctx["when"] = _when(session.starts_at, tz)
+        if n.kind == "cancellation":
+            ctx["when"] = _when(payload.get("old_starts_at") or session.starts_at, tz)
+        ctx["old_when"] = _when(payload.get("old_starts_at"), tz)
+    elif ctx["when"] is None:
+        ctx["when"] = _when(payload.get("starts_at"), tz)
+    if n.kind == "offer":
+        ctx["link"] = _offer_link(payload)
+        ctx["expires_when"] = _when(payload.get("expires_at") or n.expires_at, tz)
+    if n.kind == "cohort_opened" and cohort is not None and ctx["when"] is None:
+        first = db.session.scalar(
+            sa.select(GroupSession.starts_at)
+            .where(GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled",
+                   GroupSession.starts_at > n.due_at)
+            .order_by(GroupSession.starts_at).limit(1))
+        ctx["when"] = _when(first, tz)
+    return ctx
+
+
+def render(n: Notification, env, config) -> OutgoingMessage:
+    """The message for one notification, with the .ics of its group session attached
+    to session emails. ``env`` is the app's Jinja environment."""
+    if n.kind not in KINDS:
+        raise ValueError(f"no templates for kind {n.kind!r}")
+    ctx = context_for(n, config)
+
+    def text(suffix: str) -> str:
+        return env.get_template(f"messages/{n.kind}.{suffix}").render(ctx).strip()
+
+    subject = " ".join(text("subject.txt").split())
+    attachments: tuple = ()
+    headers: dict[str, str] = {}
+    if n.channel == "sms":
+        return OutgoingMessage(n.id, "sms", n.recipient, subject, text("sms.txt"),
+                               sms=text("sms.txt"))
+    if ctx["unsubscribe_url"]:
+        headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
+        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    session_id = (n.payload or {}).get("group_session_id")
+    if n.kind in SESSION_KINDS and session_id:
+        session = db.session.get(GroupSession, session_id)
+        if session is not None:
+            attachments = (("group-session.ics", "text/calendar",
+                            session_ics(session, ctx["title"], ctx["place"])),)
+    return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
+                           html=text("html"), attachments=attachments, headers=headers)
+
+
+def _ics_escape(value: str) -> str:
+    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+            .replace("\n", "\\n"))
+
+
+def _fold(line: str) -> str:
+    """Fold a content line at 75 octets (RFC 5545 3.1)."""
+    data, out = line.encode(), []
+    while len(data) > 75:
+        cut = 75 if not out else 74
+        while cut > 0 and (data[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
+            cut -= 1
+        out.append(data[:cut])
+        data = data[cut:]
+    out.append(data)
+    return "\r\n ".join(part.decode() for part in out)
+
+
+def _stamp(value: datetime) -> str:
+    return as_utc(value).strftime("%Y%m%dT%H%M%SZ")
+
+
+def session_ics(session: GroupSession, title: str, place: str | None) -> bytes:
+    """A one-event calendar for one group session: UTC times, a stable opaque UID,
+    SEQUENCE from the row's revision, nothing but the neutral title and the place
+    the client chose to show."""
+    lines = [
+        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Regroup//Reminders//EN",
+        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
+        f"UID:group-session-{session.id}@regroup",
+        f"DTSTAMP:{_stamp(session.updated_at)}",
+        f"LAST-MODIFIED:{_stamp(session.updated_at)}",
+        f"SEQUENCE:{session.revision}",
+        f"DTSTART:{_stamp(session.starts_at)}", f"DTEND:{_stamp(session.ends_at)}",
+        f"SUMMARY:{_ics_escape(title)}",
+    ]
+    if place:
+        lines.append(f"LOCATION:{_ics_escape(place)}")
+    lines += [f"STATUS:{'CANCELLED' if session.status == 'cancelled' else 'CONFIRMED'}",
+              "END:VEVENT", "END:VCALENDAR"]
+    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()
