@@ -7,7 +7,7 @@ def register_blueprints(app) -> None:
     from blueprints import comeback, errors, feeds, health, me, messages, offers
     from blueprints.api import register_api
     from blueprints.limits import init_limits
-    from blueprints.web import init_web
+    from blueprints.web import exempt_from_csrf, init_web
 
     init_limits(app)
     register_api(app)
@@ -18,4 +18,5 @@ def register_blueprints(app) -> None:
     feeds.init_app(app)
     app.register_blueprint(me.bp)
     app.register_blueprint(messages.bp)
+    exempt_from_csrf(messages.bp)  # one-click unsubscribe and the SMS gateway's webhook
     errors.register(app)
