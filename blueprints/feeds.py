@@ -8,14 +8,13 @@ Unknown and revoked tokens get the same 404; the token never reaches a log line
 from __future__ import annotations
 
 import logging
-import os
 import re
 
 from flask import Blueprint, Response, current_app, request
 
 from blueprints.api import now, policy
 from calendars import tokens
-from calendars.build import single_event
+from calendars.build import feed_uid_key, single_event
 from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
 from scheduler.models import db
 from scheduler.security import token_hash
@@ -24,7 +23,6 @@ bp = Blueprint("feeds", __name__)
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, no-cache"
-DEVELOPMENT_UID_KEY = "regroup-development-feed-uids"
 SECRET_PATHS = re.compile(r"(/(?:feeds|me|offers)/)[A-Za-z0-9_\-]{8,}")
 
 
@@ -61,11 +59,8 @@ def feed_cache() -> FeedCache:
 
 
 def uid_key() -> bytes:
-    """Keys the hash behind event UIDs. Set FEED_UID_KEY (or a stable SECRET_KEY)
-    in production: changing it changes every UID."""
-    value = (current_app.config.get("FEED_UID_KEY") or os.environ.get("FEED_UID_KEY")
-             or os.environ.get("SECRET_KEY") or DEVELOPMENT_UID_KEY)
-    return value.encode("utf-8")
+    """Keys the hash behind event UIDs (config FEED_UID_KEY, see scheduler/config.py)."""
+    return feed_uid_key(current_app.config)
 
 
 def resolve(token: str) -> tokens.TokenInfo | None:

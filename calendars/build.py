@@ -265,6 +265,11 @@ def build_feed(kind: str, subject_id: int, now: datetime, policy: Policy, key: b
     return calendar_bytes(*feed_events(kind, subject_id, now, policy, key))
 
 
+def feed_uid_key(config) -> bytes:
+    """The key behind event UIDs, from app config ``FEED_UID_KEY``."""
+    return config["FEED_UID_KEY"].encode("utf-8")
+
+
 def single_event(kind: str, subject_id: int, subject: str, now: datetime,
                  policy: Policy, key: bytes) -> bytes | None:
     """One event of a feed ("group_session:<id>" or "check_in:<id>") as its own

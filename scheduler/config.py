@@ -84,6 +84,8 @@ def from_environment(instance_path: str) -> dict:
         # many "unknown" (1 = exact)
         "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "1")),
         "REDIS_URL": env.get("REDIS_URL"),
+        # keys the hash behind calendar event UIDs: changing it changes every UID
+        "FEED_UID_KEY": env.get("FEED_UID_KEY") or secret or "regroup-development-feed-uids",
         "RUN_JOBS_IN_WEB": _bool(env.get("REGROUP_RUN_JOBS_IN_WEB")),
         "SESSION_COOKIE_SECURE": production,
         "SESSION_COOKIE_HTTPONLY": True,

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from calendars.build import feed_uid_key, single_event
 from scheduler.channels import OutgoingMessage
 from scheduler.models import CheckIn, Client, Cohort, GroupSession, Location, Notification, db
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
@@ -147,53 +148,12 @@ def render(n: Notification, env, config) -> OutgoingMessage:
         headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     session_id = (n.payload or {}).get("group_session_id")
-    if n.kind in SESSION_KINDS and session_id:
-        session = db.session.get(GroupSession, session_id)
-        if session is not None:
-            attachments = (("group-session.ics", "text/calendar",
-                            session_ics(session, ctx["title"], ctx["place"])),)
+    if n.kind in SESSION_KINDS and session_id and n.client_id:
+        # the same event, UID and wording as in the client's own calendar feed, so
+        # adding it and subscribing never make two entries
+        ics = single_event("client", n.client_id, f"group_session:{session_id}",
+                           config["CLOCK"](), config["POLICY"], feed_uid_key(config))
+        if ics is not None:
+            attachments = (("group-session.ics", "text/calendar", ics),)
     return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
                            html=text("html"), attachments=attachments, headers=headers)
-
-
-def _ics_escape(value: str) -> str:
-    return (value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
-            .replace("\n", "\\n"))
-
-
-def _fold(line: str) -> str:
-    """Fold a content line at 75 octets (RFC 5545 3.1)."""
-    data, out = line.encode(), []
-    while len(data) > 75:
-        cut = 75 if not out else 74
-        while cut > 0 and (data[cut] & 0xC0) == 0x80:  # never split a UTF-8 character
-            cut -= 1
-        out.append(data[:cut])
-        data = data[cut:]
-    out.append(data)
-    return "\r\n ".join(part.decode() for part in out)
-
-
-def _stamp(value: datetime) -> str:
-    return as_utc(value).strftime("%Y%m%dT%H%M%SZ")
-
-
-def session_ics(session: GroupSession, title: str, place: str | None) -> bytes:
-    """A one-event calendar for one group session: UTC times, a stable opaque UID,
-    SEQUENCE from the row's revision, nothing but the neutral title and the place
-    the client chose to show."""
-    lines = [
-        "BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//Regroup//Reminders//EN",
-        "CALSCALE:GREGORIAN", "METHOD:PUBLISH", "BEGIN:VEVENT",
-        f"UID:group-session-{session.id}@regroup",
-        f"DTSTAMP:{_stamp(session.updated_at)}",
-        f"LAST-MODIFIED:{_stamp(session.updated_at)}",
-        f"SEQUENCE:{session.revision}",
-        f"DTSTART:{_stamp(session.starts_at)}", f"DTEND:{_stamp(session.ends_at)}",
-        f"SUMMARY:{_ics_escape(title)}",
-    ]
-    if place:
-        lines.append(f"LOCATION:{_ics_escape(place)}")
-    lines += [f"STATUS:{'CANCELLED' if session.status == 'cancelled' else 'CONFIRMED'}",
-              "END:VEVENT", "END:VCALENDAR"]
-    return ("\r\n".join(_fold(line) for line in lines) + "\r\n").encode()

@@ -94,7 +94,8 @@ def test_a_reminder_email_arrives_with_text_html_and_the_sessions_calendar_entry
     assert to == ["sam@example.test"]
     assert mail["Subject"] == "Group session: Mon Nov 30, 6:00 PM"
     assert "Mon Nov 30, 6:00 PM" in text and "Mon Nov 30, 6:00 PM" in html
-    assert "DTSTART:20261130T230000Z" in calendar and "SUMMARY:Group session" in calendar
+    assert "DTSTART;TZID=America/New_York:20261130T180000" in calendar
+    assert "SUMMARY:Group session" in calendar
     assert "/unsubscribe/" in text
     assert re.match(r"^<https://regroup\.test/unsubscribe/[\w.-]+>$", mail["List-Unsubscribe"])
     assert b"List-Unsubscribe: <https://regroup.test/unsubscribe/" in raw
@@ -111,6 +112,24 @@ def test_the_calendar_attachment_parses_as_one_event(build, clock, policy, smtp)
     events = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
     assert len(events) == 1
     assert events[0].decoded("DTSTART") == utc(2026, 11, 30, 23, 0)
+
+
+def test_the_calendar_attachment_is_the_same_event_as_in_the_clients_feed(
+        app, build, clock, policy, smtp):
+    from icalendar import Calendar
+
+    from calendars.build import build_feed, feed_uid_key
+
+    person = _reminder_due(build, clock, policy, email="sam@example.test")
+    delivery.send_due(clock(), policy)
+    mail = message_from_bytes(smtp.messages[0][1], policy=email_policy.default)
+    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [attached] = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
+    feed = Calendar.from_ical(build_feed("client", person.id, clock(), policy,
+                                         feed_uid_key(app.config)))
+    same = [e for e in feed.walk("VEVENT") if e["UID"] == attached["UID"]]
+    assert len(same) == 1
+    assert same[0].decoded("DTSTART") == attached.decoded("DTSTART")
 
 
 def test_a_client_who_chose_to_show_place_and_title_sees_them(build, clock, policy, smtp):
