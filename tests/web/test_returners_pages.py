@@ -190,7 +190,7 @@ def test_placing_with_one_click_enrolls_records_the_decision_and_is_audited(
         Enrollment.client_id == client.id, Enrollment.cohort_id == cohort.id)) == "active"
     assert db.session.get(ReturnRequest, request.id).status == "placed"
     assert _writes(db, request.id) == ["placed"]
-    assert 'action="/returners/%d/place"' % request.id not in html
+    assert f'action="/returners/{request.id}/place"' not in html
 
 
 def test_a_made_up_option_is_422_naming_option_id(db, robin, console_as):
