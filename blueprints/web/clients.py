@@ -41,7 +41,8 @@ def _client_page(client_id: int, *, errors: dict | None = None, links: dict | No
                            reminder_choices=REMINDER_CHOICES,
                            channel_choices=CHANNEL_CHOICES, errors=errors or {},
                            feed_since=_feed_since(client_id), feed_links=links,
-                           waiting=reports.waiting_for(client_id)), status
+                           waiting=reports.waiting_for(client_id),
+                           returns=reports.requests_of(client_id)), status
 
 
 @bp.get("/clients/<int:client_id>")

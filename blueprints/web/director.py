@@ -13,4 +13,4 @@ from scheduler.services import reports
 @bp.get("/director")
 def director():
     return render_template("console/director.html", report=reports.director_report(now()),
-                           days=reports.TIME_BACK_DAYS)
+                           window_days=reports.TIME_BACK_DAYS)

@@ -77,8 +77,9 @@ def test_the_director_page_is_open_to_a_viewer_and_shows_seats_per_cohort(
     row = html[html.index("Full Evening</a>"):]
     row = row[:row.index("</tr>")]
     # taken, offered, free (0 in bold), of; waiting, longest wait
-    assert "<td>2</td><td>0</td><td><strong>0</strong></td><td>2</td>" in row
-    assert "<td>2</td><td>3 days</td>" in row
+    assert ('<td data-label="Taken">2</td><td data-label="Offered">0</td>'
+            '<td data-label="Free"><strong>0</strong></td><td data-label="Of">2</td>') in row
+    assert '<td data-label="Waiting">2</td><td data-label="Longest wait">3 days</td>' in row
     assert "<form" not in html.split("<main", 1)[1]
 
 
@@ -98,6 +99,7 @@ def test_the_director_page_shows_median_days_back_to_group_and_who_is_still_wait
     # asked Mon 10 AM, first group session Wed 6 PM: 2.3 days
     assert '<span class="stat">2.3 days</span> median' in html
     assert '<span class="stat">1</span> person still waiting to attend' in html
+    assert "of 2 requests made in the last 90 days are back in a group" in html
 
 
 def test_the_director_page_makes_no_audit_row_for_client_records(db, console_as):
