@@ -14,12 +14,13 @@ from scheduler.services import console, returns, waitlist
 from scheduler.services.common import get
 
 
-def _cohorts_page(errors: dict | None = None, status: int = 200):
+def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
     grids = console.week_grid(now())
     targets = {card.cohort.id: card for g in grids for cells in g.cells.values()
                for card in cells}
     return render_template("console/cohorts.html", grids=grids,
-                           forming=returns.forming_cohorts(now(), policy()),
+                           forming=forming if forming is not None
+                           else returns.forming_cohorts(now(), policy()),
                            merge_targets=sorted(targets.values(),
                                                 key=lambda c: (c.cohort.location.name,
                                                                c.cohort.name)),
@@ -28,7 +29,12 @@ def _cohorts_page(errors: dict | None = None, status: int = 200):
 
 @bp.get("/cohorts")
 def cohorts():
-    return _cohorts_page()
+    forming = returns.forming_cohorts(now(), policy())
+    result = _cohorts_page(forming=forming)
+    members = [m.client_id for f in forming for m in f.members]
+    if members:  # the forming cohorts name the people gathered in them
+        audited("read", "cohort", None, forming_member_client_ids=members)
+    return result
 
 
 @bp.post("/cohorts/<int:cohort_id>/open")

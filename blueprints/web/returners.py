@@ -56,12 +56,15 @@ def returners():
     return render_template("console/returners.html", queue=queue, **_words())
 
 
-def _page(return_id: int, *, errors: dict | None = None, form: dict | None = None,
-          status: int = 200):
+def _page(return_id: int, *, errors: dict | None = None, form=None,
+          form_name: str | None = None, status: int = 200):
+    """The request page; after a refused form, ``form_name`` says which form to
+    refill from what was sent (the other forms show what is stored)."""
     page = reports.returner_page(return_id, now(), policy())
     check_in_local = to_local(page.check_in.at) if page.check_in else None
     return render_template("console/returner.html", page=page, errors=errors or {},
-                           form=form or {}, check_in_local=check_in_local,
+                           form=form or {}, form_name=form_name,
+                           check_in_local=check_in_local,
                            today=to_local(now()).date(), **_words()), status
 
 
@@ -72,13 +75,13 @@ def returner(return_id: int):
     return result
 
 
-def _refused(return_id: int, exc: DomainError, form: dict | None = None):
+def _refused(return_id: int, exc: DomainError, form=None, form_name: str | None = None):
     """Re-render the request page with the problem next to its field."""
     db.session.rollback()
     if exc.status == 404:
         raise exc
     return _page(return_id, errors={exc.field or "form": exc.message}, form=form,
-                 status=exc.status)
+                 form_name=form_name, status=exc.status)
 
 
 def _check_in_values(form) -> dict:
@@ -118,7 +121,7 @@ def book_check_in(return_id: int):
         row = service.book_check_in(return_id, values.pop("at"), values.pop("mode"), now(),
                                     **values)
     except DomainError as exc:
-        return _refused(return_id, exc, form)
+        return _refused(return_id, exc, form, "check_in")
     audited("update", "return_request", return_id, what="check_in", check_in_id=row.id,
             moved=before is not None, status=row.status)
     verb = "moved" if before is not None else "booked"
@@ -173,7 +176,7 @@ def record_reentry(return_id: int):
         row = service.record_reentry(return_id, _reentry_values(request.form),
                                      current_user.id, now())
     except DomainError as exc:
-        return _refused(return_id, exc, form)
+        return _refused(return_id, exc, form, "reentry")
     # the answer itself stays out of the audit trail; only that answers were recorded
     audited("update", "return_request", return_id, what="reentry", reentry_id=row.id)
     flash("Answers saved. The options below use them.")

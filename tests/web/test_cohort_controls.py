@@ -205,3 +205,12 @@ def test_an_answer_to_an_offer_already_answered_is_409(build, clock, console_as)
     console.post_form(page, f"{page}/offers/{offer.id}/answer", {"answer": "decline"})
     response = console.post_form(page, f"{page}/offers/{offer.id}/answer", {"answer": "accept"})
     assert response.status_code == 409
+
+
+def test_reading_the_cohorts_page_with_forming_members_is_audited(db, build, console_as):
+    placed = fresh_group(build, build.location("Boston"), 2)
+    console_as("viewer").get("/cohorts")
+    event = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "read", AuditEvent.entity == "cohort")).one()
+    assert sorted(event.detail["forming_member_client_ids"]) == sorted(
+        p.forming_member.client_id for p in placed)

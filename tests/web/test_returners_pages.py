@@ -279,3 +279,34 @@ def test_the_request_page_shows_days_from_asking_to_each_step(robin, clock, poli
     assert "Placed: " in html and "(day 2.0)" in html
     assert "First group session back: not yet" in html
 
+
+
+def test_a_refused_check_in_keeps_the_saved_answers_in_the_other_form(db, robin, console_as):
+    request, _, _ = robin
+    page, console = f"/returners/{request.id}", console_as("coordinator")
+    console.post_form(page, f"{page}/reentry", {"preference": "fresh_group",
+                                                "notes": "Evenings only"})
+    response = console.post_form(page, f"{page}/check-in",
+                                 {"date": "soon", "time": "14:30", "mode": "phone"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="soon"' in html
+    assert 'id="pref-fresh_group" name="preference" value="fresh_group" checked' in html
+    assert "Evenings only</textarea>" in html
+
+
+def test_a_check_in_for_an_unknown_request_is_404(console_as):
+    response = console_as("coordinator").post_form(
+        "/returners", "/returners/999/check-in",
+        {"date": "2026-12-01", "time": "14:30", "mode": "phone"})
+    assert response.status_code == 404
+
+
+def test_credit_outside_what_is_on_record_is_422_naming_credited_sessions(
+        db, robin, console_as):
+    request, _, cohort = robin
+    page = f"/returners/{request.id}"
+    response = console_as("coordinator").post_form(
+        page, f"{page}/place", {"option_id": f"resume:{cohort.id}", "credited_sessions": "99"})
+    assert response.status_code == 422
+    assert 'id="credited_sessions-error"' in response.get_data(as_text=True)
+    assert db.session.get(ReturnRequest, request.id).status == "open"
