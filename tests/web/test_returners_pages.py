@@ -310,3 +310,14 @@ def test_credit_outside_what_is_on_record_is_422_naming_credited_sessions(
     assert response.status_code == 422
     assert 'id="credited_sessions-error"' in response.get_data(as_text=True)
     assert db.session.get(ReturnRequest, request.id).status == "open"
+
+
+def test_marking_the_check_in_done_stamps_the_request(db, robin, clock, console_as):
+    request, _, _ = robin
+    page = f"/returners/{request.id}"
+    console_as("coordinator").post_form(page, f"{page}/check-in", {
+        "date": "2026-11-30", "time": "09:00", "mode": "in_person", "done": "on"})
+    assert db.session.scalar(sa.select(CheckIn.status)) == "done"
+    db.session.expire_all()
+    assert db.session.get(ReturnRequest, request.id).checked_in_at == datetime(
+        2026, 11, 30, 14, 0, tzinfo=UTC)
