@@ -23,10 +23,12 @@ from scheduler.models import (
     USING_AGAIN,
     WEEKDAYS,
     Cohort,
+    ReturnRequest,
     db,
 )
-from scheduler.services import reports
+from scheduler.services import clients, reports
 from scheduler.services import returns as service
+from scheduler.services.common import get
 from scheduler.timeutil import human_when, local_instant, to_local
 
 MODE_WORDS = {"in_person": "In person", "phone": "By phone", "video": "By video"}
@@ -65,6 +67,7 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
     return render_template("console/returner.html", page=page, errors=errors or {},
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
+                           location_names={loc.id: loc.name for loc in page.locations},
                            today=to_local(now()).date(), **_words()), status
 
 
@@ -204,6 +207,16 @@ def place(return_id: int):
     flash(f"Placed: {KIND_WORDS[result.option.kind].lower()}"
           + (f" ({cohort.name})." if cohort else "."))
     return redirect(url_for("web.returner", return_id=return_id, _anchor="placed"))
+
+
+@bp.post("/returners/<int:return_id>/confirm-client")
+def confirm_client(return_id: int):
+    """The coordinator confirmed who this new person is (or matched them by hand)."""
+    row = get(ReturnRequest, return_id, "Return request")
+    clients.confirm_client(row.client_id, current_user.id, now())
+    audited("update", "client", row.client_id, what="confirmed", return_request_id=return_id)
+    flash(f"Confirmed: {row.name} is a known client now.")
+    return redirect(url_for("web.returner", return_id=return_id))
 
 
 @bp.post("/returners/<int:return_id>/close")

@@ -172,15 +172,16 @@ def _a_busy_program(build, clock):
                                              name="Needham Mon/Wed Evening",
                                              location=needham, track=track)
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
-    return request.id, cohort.id, robin.id
+    return request.id, new.id, cohort.id, robin.id
 
 
 def test_every_new_console_page_reads_well_on_a_desktop_and_at_360_px(
         build, db, clock, live_server, browser_page, staff_with_password):
-    request_id, cohort_id, client_id = _a_busy_program(build, clock)
+    request_id, new_id, cohort_id, client_id = _a_busy_program(build, clock)
     _settle(db)
     credentials = staff_with_password("admin")
     pages = {"returners": "/returners", "returner": f"/returners/{request_id}",
+             "returner-new-person": f"/returners/{new_id}",
              "cohorts-forming": "/cohorts", "cohort-waitlist": f"/cohorts/{cohort_id}",
              "director": "/director"}
     for label, viewport in (("desktop", DESKTOP), ("phone", {"width": 360, "height": 780})):

@@ -174,6 +174,8 @@ def test_the_request_page_shows_ranked_options_with_reasons_and_what_was_not_off
     html = console.get(page).get_data(as_text=True)
     assert "Same group as before (Monday Evening)" in html
     assert f'value="resume:{cohort.id}"' in html
+    assert ("A fresh group of people coming back: a new evening group in "
+            f"{cohort.location.name}") in html
     assert "Not offered" in html and "Tuesday Morning" in html
     assert "Meets in the morning; the client asked for evening" in html
 
@@ -321,3 +323,32 @@ def test_marking_the_check_in_done_stamps_the_request(db, robin, clock, console_
     db.session.expire_all()
     assert db.session.get(ReturnRequest, request.id).checked_in_at == datetime(
         2026, 11, 30, 14, 0, tzinfo=UTC)
+
+
+def test_confirming_a_new_person_clears_the_flag_and_resolves_the_follow_up(
+        db, clock, console_as):
+    from scheduler.models import Client, FollowUp
+    from scheduler.services.returns import submit_return
+
+    request, _ = submit_return({"name": "Jordan New", "phone": "617 555 0188"}, "web",
+                               clock())
+    page, console = f"/returners/{request.id}", console_as("coordinator")
+    assert "Confirmed who they are" in console.get(page).get_data(as_text=True)
+    response = console.post_form(page, f"{page}/confirm-client", {}, follow_redirects=True)
+    assert "Confirmed: Jordan New is a known client now." in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Client, request.client_id).needs_confirmation is False
+    assert db.session.scalars(sa.select(FollowUp)).one().resolved_at is not None
+    assert _audit(db, entity="client", action="update")[-1].detail["what"] == "confirmed"
+
+
+def test_a_viewer_cannot_confirm_a_new_person(db, clock, console_as):
+    from scheduler.models import Client
+    from scheduler.services.returns import submit_return
+
+    request, _ = submit_return({"name": "Jordan New", "phone": "617 555 0188"}, "web",
+                               clock())
+    page, console = f"/returners/{request.id}", console_as("viewer")
+    assert "Confirmed who they are" not in console.get(page).get_data(as_text=True)
+    assert console.post_form("/returners", f"{page}/confirm-client", {}).status_code == 403
+    assert db.session.get(Client, request.client_id).needs_confirmation is True
