@@ -34,9 +34,9 @@ csrf = CSRFProtect()
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 WRITERS = ("admin", "coordinator")
 PUBLIC_ENDPOINTS = {"web.login"}
-PAGES = ("auth", "today", "cohorts", "clients", "closures", "admin")
-NAV = (("web.today", "Today"), ("web.cohorts", "Cohorts"), ("web.clients", "Clients"),
-       ("web.closures", "Closures"))
+PAGES = ("auth", "today", "returners", "cohorts", "clients", "closures", "director", "admin")
+NAV = (("web.today", "Today"), ("web.returners", "Returners"), ("web.cohorts", "Cohorts"),
+       ("web.clients", "Clients"), ("web.closures", "Closures"), ("web.director", "Director"))
 
 
 def allow(*roles: str):

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 
+from blueprints.feeds import feed_urls
 from blueprints.web import bp
 from blueprints.web.helpers import audited, now
+from calendars import tokens
 from scheduler.errors import DomainError
-from scheduler.models import db
+from scheduler.models import FeedToken, db
 from scheduler.services import clients as client_service
-from scheduler.services import console
+from scheduler.services import console, reports
 
 REMINDER_CHOICES = ((2880, "2 days before"), (1440, "1 day before"),
                     (120, "2 hours before"), (60, "1 hour before"))
@@ -24,13 +27,49 @@ def clients():
     return render_template("console/clients.html", rows=rows, q=q)
 
 
-@bp.get("/clients/<int:client_id>")
-def client(client_id: int):
+def _feed_since(client_id: int):
+    """When the client's live feed link was issued (None when there is none)."""
+    return db.session.scalar(sa.select(sa.func.max(FeedToken.created_at)).where(
+        FeedToken.kind == "client", FeedToken.subject_id == client_id,
+        FeedToken.revoked_at.is_(None)))
+
+
+def _client_page(client_id: int, *, errors: dict | None = None, links: dict | None = None,
+                 status: int = 200):
     page = console.client_page(client_id, now())
-    audited("read", "client", client_id)
     return render_template("console/client.html", page=page,
                            reminder_choices=REMINDER_CHOICES,
-                           channel_choices=CHANNEL_CHOICES, errors={})
+                           channel_choices=CHANNEL_CHOICES, errors=errors or {},
+                           feed_since=_feed_since(client_id), feed_links=links,
+                           waiting=reports.waiting_for(client_id),
+                           returns=reports.requests_of(client_id)), status
+
+
+@bp.get("/clients/<int:client_id>")
+def client(client_id: int):
+    result = _client_page(client_id)
+    audited("read", "client", client_id)
+    return result
+
+
+@bp.post("/clients/<int:client_id>/feed")
+def client_feed_issue(client_id: int):
+    """Issue (or rotate) the client's calendar and page link; shown on this response only."""
+    rotated = _feed_since(client_id) is not None
+    token = tokens.issue("client", client_id, now(), commit=False)
+    audited("update", "client", client_id, what="feed_link_rotated" if rotated
+            else "feed_link_issued")
+    flash("New link made; the old one no longer works." if rotated else "Link made.")
+    return _client_page(client_id, links=feed_urls(token))
+
+
+@bp.post("/clients/<int:client_id>/feed/revoke")
+def client_feed_revoke(client_id: int):
+    console.client_page(client_id, now(), limit=1)  # 404 for an unknown client
+    count = tokens.revoke("client", client_id, now(), commit=False)
+    audited("update", "client", client_id, what="feed_link_revoked", revoked=count)
+    flash("The calendar link is turned off." if count else "There was no link to turn off.")
+    return redirect(url_for("web.client", client_id=client_id, _anchor="feed"))
 
 
 @bp.post("/clients/<int:client_id>/preferences")
@@ -64,7 +103,4 @@ def client_preferences(client_id: int):
 
 
 def _preferences_error(client_id: int, field: str, message: str):
-    page = console.client_page(client_id, now())
-    return render_template("console/client.html", page=page,
-                           reminder_choices=REMINDER_CHOICES, channel_choices=CHANNEL_CHOICES,
-                           errors={field: message}), 422
+    return _client_page(client_id, errors={field: message}, status=422)

@@ -1,22 +1,156 @@
-"""Cohorts: the week grid per location, forming cohorts, and one cohort's page."""
+"""Cohorts: the week grid per location, forming cohorts (open, open early, merge),
+and one cohort's page with its waitlist controls and open seat offers."""
 
 from __future__ import annotations
 
-from flask import render_template
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from blueprints.web import bp
-from blueprints.web.helpers import audited, now, policy
-from scheduler.services import console
+from blueprints.web.helpers import audited, int_arg, now, policy
+from scheduler.errors import DomainError, InvalidValue, NotFound
+from scheduler.models import Cohort, SeatOffer, WaitlistEntry, db
+from scheduler.services import console, returns, waitlist
+from scheduler.services.common import get
+
+
+def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
+    grids = console.week_grid(now())
+    targets = {card.cohort.id: card for g in grids for cells in g.cells.values()
+               for card in cells}
+    return render_template("console/cohorts.html", grids=grids,
+                           forming=forming if forming is not None
+                           else returns.forming_cohorts(now(), policy()),
+                           merge_targets=sorted(targets.values(),
+                                                key=lambda c: (c.cohort.location.name,
+                                                               c.cohort.name)),
+                           policy=policy(), errors=errors or {}), status
 
 
 @bp.get("/cohorts")
 def cohorts():
-    return render_template("console/cohorts.html", grids=console.week_grid(now()),
-                           forming=console.forming_cohorts(policy()), policy=policy())
+    forming = returns.forming_cohorts(now(), policy())
+    result = _cohorts_page(forming=forming)
+    members = [m.client_id for f in forming for m in f.members]
+    if members:  # the forming cohorts name the people gathered in them
+        audited("read", "cohort", None, forming_member_client_ids=members)
+    return result
+
+
+@bp.post("/cohorts/<int:cohort_id>/open")
+def open_cohort(cohort_id: int):
+    early = request.form.get("early") == "1"
+    try:
+        cohort, made = returns.open_forming(cohort_id, current_user.id, now(), policy(),
+                                            early=early)
+    except DomainError as exc:
+        return _refused_forming(cohort_id, exc)
+    audited("update", "cohort", cohort_id, what="opened", early=early, enrolled=len(made))
+    flash(f"{cohort.name} is open: {len(made)} "
+          f"{'person' if len(made) == 1 else 'people'} enrolled, first group session "
+          f"{cohort.starts_on:%a %b} {cohort.starts_on.day}.")
+    return redirect(url_for("web.cohort", cohort_id=cohort_id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/merge")
+def merge_cohort(cohort_id: int):
+    into = int_arg("into_cohort_id")
+    try:
+        if into is None:
+            raise InvalidValue("Choose the running cohort to merge into",
+                               field="into_cohort_id")
+        target, made = returns.merge_forming(cohort_id, into, current_user.id, now(),
+                                             policy())
+    except DomainError as exc:
+        if isinstance(exc, NotFound) and exc.field == "cohort_id" and into is not None:
+            exc = InvalidValue(f"Cohort {into} was not found", field="into_cohort_id")
+        return _refused_forming(cohort_id, exc)
+    audited("update", "cohort", cohort_id, what="merged", into_cohort_id=target.id,
+            enrolled=len(made))
+    flash(f"{len(made)} {'person' if len(made) == 1 else 'people'} moved into "
+          f"{target.name}.")
+    return redirect(url_for("web.cohort", cohort_id=target.id))
+
+
+def _refused_forming(cohort_id: int, exc: DomainError):
+    db.session.rollback()
+    if exc.status == 404:
+        raise exc
+    return _cohorts_page({cohort_id: (exc.field or "form", exc.message)}, exc.status)
+
+
+def _cohort_page(cohort_id: int, errors: dict | None = None, status: int = 200):
+    page = console.cohort_page(cohort_id, now())
+    return render_template("console/cohort.html", page=page, now=now(),
+                           errors=errors or {}), status
 
 
 @bp.get("/cohorts/<int:cohort_id>")
 def cohort(cohort_id: int):
-    page = console.cohort_page(cohort_id, now())
+    result = _cohort_page(cohort_id)
     audited("read", "cohort", cohort_id)
-    return render_template("console/cohort.html", page=page, now=now())
+    return result
+
+
+def _entry_of(cohort_id: int, entry_id: int) -> WaitlistEntry:
+    entry = db.session.get(WaitlistEntry, entry_id)
+    if entry is None or entry.cohort_id != cohort_id:
+        raise NotFound(f"No waitlist entry {entry_id} in this cohort")
+    return entry
+
+
+def _refused_entry(cohort_id: int, key: str, exc: DomainError):
+    db.session.rollback()
+    if exc.status == 404:
+        raise exc
+    return _cohort_page(cohort_id, {key: (exc.field or "form", exc.message)}, exc.status)
+
+
+@bp.post("/cohorts/<int:cohort_id>/waitlist/<int:entry_id>/move-up")
+def waitlist_move_up(cohort_id: int, entry_id: int):
+    get(Cohort, cohort_id, "Cohort")
+    _entry_of(cohort_id, entry_id)
+    reason = (request.form.get("reason") or "").strip()[:300]
+    try:
+        place = waitlist.move_up(entry_id, reason, now(), staff_id=current_user.id)
+    except DomainError as exc:
+        return _refused_entry(cohort_id, f"entry-{entry_id}", exc)
+    audited("update", "waitlist_entry", entry_id, what="moved_up", cohort_id=cohort_id,
+            reason=reason, position=place.position)
+    flash(f"{place.entry.client.name} is now number {place.position} in line.")
+    return redirect(url_for("web.cohort", cohort_id=cohort_id, _anchor="waitlist"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/waitlist/<int:entry_id>/remove")
+def waitlist_remove(cohort_id: int, entry_id: int):
+    get(Cohort, cohort_id, "Cohort")
+    _entry_of(cohort_id, entry_id)
+    reason = (request.form.get("reason") or "").strip()[:300]
+    try:
+        entry = waitlist.remove_entry(entry_id, reason, now(), staff_id=current_user.id)
+    except DomainError as exc:
+        return _refused_entry(cohort_id, f"entry-{entry_id}", exc)
+    audited("update", "waitlist_entry", entry_id, what="removed", cohort_id=cohort_id,
+            reason=reason)
+    flash(f"{entry.client.name} is no longer in line for this cohort.")
+    return redirect(url_for("web.cohort", cohort_id=cohort_id, _anchor="waitlist"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/offers/<int:offer_id>/answer")
+def offer_answer(cohort_id: int, offer_id: int):
+    get(Cohort, cohort_id, "Cohort")
+    offer = db.session.get(SeatOffer, offer_id)
+    if offer is None or offer.cohort_id != cohort_id:
+        raise NotFound(f"No seat offer {offer_id} in this cohort")
+    answer = request.form.get("answer") or ""
+    client_id = offer.client_id
+    try:
+        waitlist.answer_for_client(offer_id, answer, now(), staff_id=current_user.id,
+                                   policy=policy())
+    except DomainError as exc:
+        return _refused_entry(cohort_id, f"offer-{offer_id}", exc)
+    audited("update", "seat_offer", offer_id, what=f"answered_{answer}", cohort_id=cohort_id,
+            for_client=client_id)
+    flash("Recorded: they took the seat." if answer == "accept"
+          else "Recorded: they said no; the seat goes to the next in line.")
+    return redirect(url_for("web.cohort", cohort_id=cohort_id, _anchor="offers"))

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from scheduler.errors import InvalidValue
-from scheduler.models import Client, Location, db
+from scheduler.models import Client, FollowUp, Location, db
 from scheduler.services.common import get
 
 EDITABLE = ("name", "email", "phone", "preferred_location_ids", "availability",
@@ -76,5 +76,19 @@ def update_client(client_id: int, data: dict[str, Any], now: datetime) -> Client
     client = get(Client, client_id, "Client")
     _apply(client, data)
     client.updated_at = now
+    db.session.commit()
+    return client
+
+
+def confirm_client(client_id: int, staff_id: int | None, now: datetime) -> Client:
+    """Staff confirmed who a person new from a return request is: the flag clears and
+    the "confirm_client" follow-ups are resolved."""
+    client = get(Client, client_id, "Client")
+    client.needs_confirmation = False
+    client.updated_at = now
+    for item in db.session.scalars(sa.select(FollowUp).where(
+            FollowUp.client_id == client_id, FollowUp.kind == "confirm_client",
+            FollowUp.resolved_at.is_(None))):
+        item.resolved_at, item.resolved_by, item.updated_at = now, staff_id, now
     db.session.commit()
     return client

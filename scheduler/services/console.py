@@ -12,7 +12,6 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from scheduler.config import Policy
 from scheduler.models import (
     WEEKDAYS,
     Attendance,
@@ -187,34 +186,6 @@ def week_grid(now: datetime) -> list[WeekGrid]:
         used = {d for (_, d) in grid.cells}
         grid.days = tuple(d for d in WEEKDAYS if d in used or d in WEEKDAYS[:5])
     return list(grids.values())
-
-
-@dataclass
-class FormingCohort:
-    cohort: Cohort
-    members: int
-    ready: bool
-
-
-def forming_cohorts(policy: Policy) -> list[FormingCohort]:
-    """Cohorts still forming, with how many people are gathered (waiting or
-    enrolled) and whether they reached the minimum to open."""
-    cohorts = list(db.session.scalars(sa.select(Cohort).where(Cohort.status == "forming")
-                                      .order_by(Cohort.location_id, Cohort.name)))
-    ids = [c.id for c in cohorts]
-    waiting = dict(db.session.execute(
-        sa.select(WaitlistEntry.cohort_id, sa.func.count()).where(
-            WaitlistEntry.cohort_id.in_(ids), WaitlistEntry.status.in_(("waiting", "offered")))
-        .group_by(WaitlistEntry.cohort_id)).all()) if ids else {}
-    enrolled = dict(db.session.execute(
-        sa.select(Enrollment.cohort_id, sa.func.count()).where(
-            Enrollment.cohort_id.in_(ids), Enrollment.status == "active")
-        .group_by(Enrollment.cohort_id)).all()) if ids else {}
-    out = []
-    for cohort in cohorts:
-        members = waiting.get(cohort.id, 0) + enrolled.get(cohort.id, 0)
-        out.append(FormingCohort(cohort, members, members >= policy.fresh_min_size))
-    return out
 
 
 @dataclass

@@ -1,0 +1,316 @@
+"""Read-only queries behind the Returners and Director pages. Nothing here writes.
+
+``returners_queue`` and ``returner_page`` gather what a coordinator needs to
+bring someone back; ``director_report`` adds up capacity, waits and time back
+to group across both sites. Each loads in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from scheduler import placement
+from scheduler.config import Policy
+from scheduler.models import (
+    CheckIn,
+    Client,
+    Cohort,
+    FormingMember,
+    Location,
+    PlacementDecision,
+    Reentry,
+    ReturnRequest,
+    SeatOffer,
+    StaffUser,
+    WaitlistEntry,
+    db,
+)
+from scheduler.services import returns
+from scheduler.services.common import get, seats_by_cohort
+from scheduler.services.console import Seats
+from scheduler.timeutil import as_utc
+
+LIVE = ("waiting", "offered")
+RECENT_LIMIT = 30
+TIME_BACK_DAYS = 90
+
+
+def age_in_words(earlier: datetime, now: datetime) -> str:
+    """How long ago, in the plain words a coordinator says: "under an hour",
+    "5 hours", "1 day", "12 days", "7 weeks", "5 months", "2 years"."""
+    seconds = max((as_utc(now) - as_utc(earlier)).total_seconds(), 0)
+    hours, days = int(seconds // 3600), int(seconds // 86400)
+    if hours < 1:
+        return "under an hour"
+    if days < 1:
+        return "1 hour" if hours == 1 else f"{hours} hours"
+    if days < 28:
+        return "1 day" if days == 1 else f"{days} days"
+    if days < 90:
+        return f"{days // 7} weeks"
+    if days < 730:
+        return f"{days // 30} months"
+    return f"{days // 365} years"
+
+
+def days_between(earlier: datetime | None, later: datetime | None) -> float | None:
+    if earlier is None or later is None:
+        return None
+    return round((as_utc(later) - as_utc(earlier)).total_seconds() / 86400, 1)
+
+
+# --- the Returners queue ------------------------------------------------------------
+
+@dataclass
+class QueueRow:
+    request: ReturnRequest
+    client: Client
+    age: str
+    check_in: CheckIn | None
+    answered: bool
+    clinical_review: bool
+
+    @property
+    def new_client(self) -> bool:
+        return bool(self.client.needs_confirmation)
+
+
+@dataclass
+class TimeBack:
+    """Days from "I'd like to come back" to sitting in a group, over a window."""
+
+    since: datetime
+    requests: int
+    back_in_group: int
+    median_days: float | None
+    mean_days: float | None
+    median_days_to_placed: float | None
+    still_waiting: int  # open or placed, not yet at a group session (any age)
+
+
+@dataclass
+class Queue:
+    open: list[QueueRow]
+    recent: list[QueueRow]
+    time_back: TimeBack
+
+
+def _rows(requests: list[tuple[ReturnRequest, Client]], now: datetime) -> list[QueueRow]:
+    ids = [r.id for r, _ in requests]
+    checks: dict[int, CheckIn] = {}
+    reentries: dict[int, Reentry] = {}
+    if ids:
+        for c in db.session.scalars(sa.select(CheckIn).where(
+                CheckIn.return_request_id.in_(ids), CheckIn.status != "cancelled")
+                .order_by(CheckIn.id)):
+            checks[c.return_request_id] = c
+        reentries = {e.return_request_id: e for e in db.session.scalars(
+            sa.select(Reentry).where(Reentry.return_request_id.in_(ids)))}
+    return [QueueRow(r, c, age_in_words(r.requested_at, now), checks.get(r.id),
+                     r.id in reentries, bool(reentries.get(r.id)
+                                             and reentries[r.id].clinical_review))
+            for r, c in requests]
+
+
+def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
+    """Open requests oldest first, then the most recently placed or closed."""
+    base = sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
+    open_rows = db.session.execute(base.where(ReturnRequest.status == "open").order_by(
+        ReturnRequest.requested_at, ReturnRequest.id)).all()
+    done_rows = db.session.execute(base.where(ReturnRequest.status != "open").order_by(
+        ReturnRequest.updated_at.desc(), ReturnRequest.id.desc()).limit(recent)).all()
+    return Queue(_rows([tuple(r) for r in open_rows], now),
+                 _rows([tuple(r) for r in done_rows], now), time_back(now))
+
+
+def time_back(now: datetime, days: int = TIME_BACK_DAYS) -> TimeBack:
+    """Median and mean days to the first attended group session, over requests made
+    in the last ``days``; and how many people (of any age) are still on their way."""
+    since = now - timedelta(days=days)
+    rows = db.session.execute(sa.select(
+        ReturnRequest.requested_at, ReturnRequest.placed_at, ReturnRequest.first_attended_at)
+        .where(ReturnRequest.requested_at >= since, ReturnRequest.requested_at <= now)).all()
+    back = [d for d in (days_between(r, f) for r, _, f in rows) if d is not None]
+    placed = [d for d in (days_between(r, p) for r, p, _ in rows) if d is not None]
+    waiting = db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
+        ReturnRequest.status.in_(("open", "placed")),
+        ReturnRequest.first_attended_at.is_(None))) or 0
+    return TimeBack(
+        since=since, requests=len(rows), back_in_group=len(back),
+        median_days=round(statistics.median(back), 1) if back else None,
+        mean_days=round(statistics.fmean(back), 1) if back else None,
+        median_days_to_placed=round(statistics.median(placed), 1) if placed else None,
+        still_waiting=int(waiting))
+
+
+# --- one request --------------------------------------------------------------------
+
+@dataclass
+class Waiting:
+    """One place the client holds or waits for: a waitlist entry (with its position
+    and open offer) or a place in a forming cohort."""
+
+    cohort: Cohort
+    kind: str  # waitlist | forming
+    position: int | None = None
+    since: datetime | None = None
+    offer: SeatOffer | None = None
+
+
+@dataclass
+class ReturnerPage:
+    request: ReturnRequest
+    client: Client
+    check_in: CheckIn | None
+    check_in_staff: StaffUser | None
+    reentry: Reentry | None
+    ranking: placement.Ranking | None
+    cohort_names: dict[int, str]
+    decision: PlacementDecision | None
+    waiting: list[Waiting]
+    steps: list[tuple[str, datetime | None, float | None]]
+    staff: list[StaffUser]
+    locations: list[Location]
+    age: str
+    other_open: list[ReturnRequest] = field(default_factory=list)
+
+
+def waiting_for(client_id: int) -> list[Waiting]:
+    from scheduler.services.waitlist import waitlist_for
+
+    out: list[Waiting] = []
+    entries = db.session.execute(
+        sa.select(WaitlistEntry, Cohort).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
+        .where(WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE))
+        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)).all()
+    for entry, cohort in entries:
+        place = next((p for p in waitlist_for(cohort.id) if p.entry.id == entry.id), None)
+        out.append(Waiting(cohort, "waitlist", place.position if place else None,
+                           entry.requested_at, place.offer if place else None))
+    for member, cohort in db.session.execute(
+            sa.select(FormingMember, Cohort).join(Cohort, Cohort.id == FormingMember.cohort_id)
+            .where(FormingMember.client_id == client_id, FormingMember.status == "waiting")
+            .order_by(FormingMember.joined_at)).all():
+        out.append(Waiting(cohort, "forming", since=member.joined_at))
+    return out
+
+
+def requests_of(client_id: int) -> list[ReturnRequest]:
+    """A client's return requests, newest first."""
+    return list(db.session.scalars(sa.select(ReturnRequest).where(
+        ReturnRequest.client_id == client_id).order_by(ReturnRequest.requested_at.desc(),
+                                                       ReturnRequest.id.desc())))
+
+
+def returner_page(return_id: int, now: datetime, policy: Policy) -> ReturnerPage:
+    """Everything the request page shows: the request and its client, the check-in,
+    the re-entry answers, the ranked options (while open), the decision (once
+    placed), what the client waits for, and the request's steps with days taken."""
+    request = get(ReturnRequest, return_id, "Return request")
+    client = get(Client, request.client_id, "Client")
+    check_in = returns.current_check_in(return_id)
+    ranking = returns.options_for(return_id, now, policy) if request.status == "open" else None
+    ids = set()
+    if ranking is not None:
+        ids = {o.cohort_id for o in ranking.options if o.cohort_id} | {
+            n.cohort_id for n in ranking.not_offered}
+    decision = db.session.scalars(sa.select(PlacementDecision).where(
+        PlacementDecision.return_request_id == return_id)
+        .order_by(PlacementDecision.id.desc())).first()
+    if decision is not None and decision.cohort_id:
+        ids.add(decision.cohort_id)
+    names = dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
+                                    .where(Cohort.id.in_(ids))).all()) if ids else {}
+    steps = [("Asked to come back", request.requested_at, 0.0)]
+    for label, stamp in (("Check-in done", request.checked_in_at),
+                         ("Placed", request.placed_at),
+                         ("First group session back", request.first_attended_at)):
+        steps.append((label, stamp, days_between(request.requested_at, stamp)))
+    other_open = list(db.session.scalars(sa.select(ReturnRequest).where(
+        ReturnRequest.client_id == client.id, ReturnRequest.id != request.id,
+        ReturnRequest.status == "open")))
+    return ReturnerPage(
+        request=request, client=client, check_in=check_in,
+        check_in_staff=db.session.get(StaffUser, check_in.staff_id)
+        if check_in and check_in.staff_id else None,
+        reentry=returns.reentry_for(return_id), ranking=ranking, cohort_names=names,
+        decision=decision, waiting=waiting_for(client.id), steps=steps,
+        staff=list(db.session.scalars(sa.select(StaffUser).where(
+            StaffUser.active.is_(True), StaffUser.role.in_(("admin", "coordinator",
+                                                            "clinician")))
+            .order_by(StaffUser.name, StaffUser.email))),
+        locations=list(db.session.scalars(sa.select(Location).order_by(Location.name))),
+        age=age_in_words(request.requested_at, now), other_open=other_open)
+
+
+# --- the Director page --------------------------------------------------------------
+
+@dataclass
+class CohortLine:
+    cohort: Cohort
+    seats: Seats
+    waiting: int = 0
+    longest_wait_days: int | None = None
+
+
+@dataclass
+class LocationLine:
+    location: Location
+    cohorts: list[CohortLine]
+
+    @property
+    def seats(self) -> Seats:
+        total = Seats(sum(c.seats.capacity for c in self.cohorts))
+        for line in self.cohorts:
+            total.enrolled += line.seats.enrolled
+            total.held += line.seats.held
+            total.offered += line.seats.offered
+        return total
+
+    @property
+    def waiting(self) -> int:
+        return sum(c.waiting for c in self.cohorts)
+
+    @property
+    def longest_wait_days(self) -> int | None:
+        waits = [c.longest_wait_days for c in self.cohorts if c.longest_wait_days is not None]
+        return max(waits) if waits else None
+
+
+@dataclass
+class DirectorReport:
+    locations: list[LocationLine]
+    time_back: TimeBack
+    open_requests: int
+    forming: int
+
+
+def director_report(now: datetime) -> DirectorReport:
+    """Capacity per location and running cohort (seats taken / offered / free),
+    people waiting per cohort with the longest wait in days, and time back to group."""
+    counts = seats_by_cohort(now)
+    waits = {cid: (n, oldest) for cid, n, oldest in db.session.execute(
+        sa.select(WaitlistEntry.cohort_id, sa.func.count(), sa.func.min(
+            WaitlistEntry.requested_at))
+        .where(WaitlistEntry.status.in_(LIVE)).group_by(WaitlistEntry.cohort_id)).all()}
+    lines: dict[int, LocationLine] = {
+        loc.id: LocationLine(loc, []) for loc in db.session.scalars(
+            sa.select(Location).order_by(Location.name))}
+    for cohort in db.session.scalars(sa.select(Cohort).where(Cohort.status == "running")
+                                     .order_by(Cohort.name, Cohort.id)):
+        n, oldest = waits.get(cohort.id, (0, None))
+        longest = None
+        if oldest is not None:
+            longest = int((now - as_utc(oldest)).total_seconds() // 86400)
+        lines[cohort.location_id].cohorts.append(CohortLine(
+            cohort, Seats(cohort.capacity, **counts.get(cohort.id, {})), n, longest))
+    open_requests = db.session.scalar(sa.select(sa.func.count()).select_from(
+        ReturnRequest).where(ReturnRequest.status == "open")) or 0
+    forming = db.session.scalar(sa.select(sa.func.count()).select_from(Cohort).where(
+        Cohort.status == "forming")) or 0
+    return DirectorReport(list(lines.values()), time_back(now), int(open_requests),
+                          int(forming))

@@ -1,0 +1,108 @@
+"""The client page's calendar feed link (issue, rotate, revoke) and the Director page."""
+
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+
+from calendars import tokens
+from scheduler.models import AuditEvent, FeedToken, GroupSession
+from scheduler.services import enrollments, returns
+from tests.returns_support import ask_to_come_back
+from tests.waitlist_support import full_group_with_line
+
+
+def _feed_writes(db, client_id):
+    return [e.detail["what"] for e in db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity == "client", AuditEvent.entity_id == client_id,
+        AuditEvent.action == "update").order_by(AuditEvent.id))]
+
+
+def test_issuing_a_feed_link_shows_https_webcal_and_the_page_link_once(db, build, console_as):
+    client = build.client("Dana Example")
+    console = console_as("coordinator")
+    page = f"/clients/{client.id}"
+    html = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
+    assert 'value="https://regroup.test/feeds/' in html
+    assert 'value="webcal://regroup.test/feeds/' in html
+    assert 'value="https://regroup.test/me/' in html
+    token = html.split('value="https://regroup.test/me/', 1)[1].split('"', 1)[0]
+    assert tokens.lookup(token).subject_id == client.id
+    again = console.get(page).get_data(as_text=True)
+    assert token not in again and "A link is live" in again
+    assert _feed_writes(db, client.id) == ["feed_link_issued"]
+
+
+def test_making_a_new_link_turns_the_old_one_off(db, build, console_as):
+    client = build.client("Dana Example")
+    console, page = console_as("coordinator"), f"/clients/{client.id}"
+    first = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
+    old = first.split('value="https://regroup.test/me/', 1)[1].split('"', 1)[0]
+    second = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
+    assert "the old one no longer works" in second
+    assert tokens.lookup(old) is None
+    assert _feed_writes(db, client.id) == ["feed_link_issued", "feed_link_rotated"]
+
+
+def test_turning_the_link_off_revokes_it(db, build, clock, console_as):
+    client = build.client("Dana Example")
+    token = tokens.issue("client", client.id, clock())
+    console, page = console_as("coordinator"), f"/clients/{client.id}"
+    response = console.post_form(page, f"{page}/feed/revoke", {}, follow_redirects=True)
+    assert "The calendar link is turned off." in response.get_data(as_text=True)
+    assert tokens.lookup(token) is None
+    assert _feed_writes(db, client.id) == ["feed_link_revoked"]
+
+
+def test_a_viewer_cannot_issue_a_feed_link(db, build, console_as):
+    client = build.client("Dana Example")
+    console = console_as("viewer")
+    html = console.get(f"/clients/{client.id}").get_data(as_text=True)
+    assert "Make a calendar link" not in html
+    response = console.post_form(f"/clients/{client.id}", f"/clients/{client.id}/feed", {})
+    assert response.status_code == 403
+    assert db.session.scalars(sa.select(FeedToken)).all() == []
+
+
+def test_a_feed_link_for_an_unknown_client_is_404(console_as):
+    console = console_as("coordinator")
+    assert console.post_form("/clients", "/clients/999/feed", {}).status_code == 404
+    assert console.post_form("/clients", "/clients/999/feed/revoke", {}).status_code == 404
+
+
+def test_the_director_page_is_open_to_a_viewer_and_shows_seats_per_cohort(
+        build, clock, console_as):
+    cohort, _, _ = full_group_with_line(build, capacity=2, waiting=2, name="Full Evening")
+    clock.advance(days=3)
+    html = console_as("viewer").get("/director").get_data(as_text=True)
+    row = html[html.index("Full Evening</a>"):]
+    row = row[:row.index("</tr>")]
+    # taken, offered, free (0 in bold), of; waiting, longest wait
+    assert ('<td data-label="Taken">2</td><td data-label="Offered">0</td>'
+            '<td data-label="Free"><strong>0</strong></td><td data-label="Of">2</td>') in row
+    assert '<td data-label="Waiting">2</td><td data-label="Longest wait">3 days</td>' in row
+    assert "<form" not in html.split("<main", 1)[1]
+
+
+def test_the_director_page_shows_median_days_back_to_group_and_who_is_still_waiting(
+        db, build, clock, policy, console_as):
+    cohort = build.cohort(name="Monday Evening")
+    fast = ask_to_come_back(build.client("Fast", email="fast@example.org"), clock())
+    ask_to_come_back(build.client("Still", email="still@example.org"), clock())
+    returns.place(fast.id, f"join:{cohort.id}", None, clock(), policy)
+    first = db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id,
+        GroupSession.occurs_on == date(2026, 12, 2))).one()
+    clock.set(first.ends_at + timedelta(minutes=5))
+    enrollments.record_attendance(first.id, [{"client_id": fast.client_id,
+                                              "status": "present"}], None, clock(), policy)
+    html = console_as("viewer").get("/director").get_data(as_text=True)
+    # asked Mon 10 AM, first group session Wed 6 PM: 2.3 days
+    assert '<span class="stat">2.3 days</span> median' in html
+    assert '<span class="stat">1</span> person still waiting to attend' in html
+    assert "of 2 requests made in the last 90 days are back in a group" in html
+
+
+def test_the_director_page_makes_no_audit_row_for_client_records(db, console_as):
+    console_as("viewer").get("/director")
+    assert db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity == "client")).all() == []
