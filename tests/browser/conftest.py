@@ -98,6 +98,25 @@ def fits_width(page) -> bool:
         "document.documentElement.scrollWidth <= window.innerWidth + 1")
 
 
+UNLABELLED_FIELDS = """Array.from(document.querySelectorAll(
+    'input:not([type=hidden]), select, textarea')).filter(function (el) {
+      return !(el.labels && el.labels.length) && !el.getAttribute('aria-label');
+    }).length"""
+
+
+def tour(page, base: str, pages: dict[str, str], label: str) -> None:
+    """Open each page: it answers 200, has one h1 and no unlabelled field, fits a
+    phone's width when ``label`` is "phone", and leaves a screenshot."""
+    for name, path in pages.items():
+        response = page.goto(f"{base}{path}")
+        assert response.status == 200, path
+        assert page.locator("h1").count() == 1, path
+        assert page.evaluate(UNLABELLED_FIELDS) == 0, path
+        if label == "phone":
+            assert fits_width(page), path
+        shot(page, f"{name}-{label}")
+
+
 @pytest.fixture
 def staff_with_password(app, clock):
     """``staff_with_password("coordinator")`` -> (email, password)."""

@@ -7,7 +7,7 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.models import CheckIn, Enrollment, Reentry
-from tests.browser.conftest import DESKTOP, fits_width, shot, sign_in
+from tests.browser.conftest import DESKTOP, fits_width, shot, sign_in, tour
 from tests.returns_support import ask_to_come_back, attend_until
 
 pytestmark = pytest.mark.browser
@@ -187,18 +187,7 @@ def test_every_new_console_page_reads_well_on_a_desktop_and_at_360_px(
     for label, viewport in (("desktop", DESKTOP), ("phone", {"width": 360, "height": 780})):
         page = browser_page(viewport)
         sign_in(page, live_server, *credentials)
-        for name, path in pages.items():
-            response = page.goto(f"{live_server}{path}")
-            assert response.status == 200, path
-            assert page.locator("h1").count() == 1, path
-            unlabelled = page.evaluate("""Array.from(document.querySelectorAll(
-                'input:not([type=hidden]), select, textarea')).filter(function (el) {
-                  return !(el.labels && el.labels.length) && !el.getAttribute('aria-label');
-                }).length""")
-            assert unlabelled == 0, path
-            if label == "phone":
-                assert fits_width(page), path
-            shot(page, f"{name}-{label}")
+        tour(page, live_server, pages, label)
         page.goto(f"{live_server}/clients/{client_id}")
         page.get_by_role("button", name="Make a calendar link").click()
         assert page.get_by_label("Subscribe (phones, Apple, Outlook)").input_value(

@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.models import Attendance, Closure, GroupSession
-from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in
+from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in, tour
 
 pytestmark = pytest.mark.browser
 
@@ -194,15 +194,4 @@ def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = browser_page(viewport)
         sign_in(page, live_server, *credentials)
-        for name, path in pages.items():
-            response = page.goto(f"{live_server}{path}")
-            assert response.status == 200, path
-            assert page.locator("h1").count() == 1, path
-            unlabelled = page.evaluate("""Array.from(document.querySelectorAll(
-                'input:not([type=hidden]), select, textarea')).filter(function (el) {
-                  return !(el.labels && el.labels.length) && !el.getAttribute('aria-label');
-                }).length""")
-            assert unlabelled == 0, path
-            if label == "phone":
-                assert fits_width(page), path
-            shot(page, f"{name}-{label}")
+        tour(page, live_server, pages, label)
