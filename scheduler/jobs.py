@@ -70,7 +70,18 @@ def build_scheduler(app: Flask, *, start_in: float | None = None):
     return scheduler
 
 
+def console_logging() -> None:
+    """Show what the jobs do (sent, expired, failed) on stderr, once per process."""
+    regroup_log = logging.getLogger("regroup")
+    if not regroup_log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s [%(name)s] %(message)s"))
+        regroup_log.addHandler(handler)
+        regroup_log.setLevel(logging.INFO)
+
+
 def run_forever(app: Flask) -> None:
+    console_logging()
     scheduler = build_scheduler(app)
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -119,12 +130,7 @@ def maybe_start_in_web(app: Flask):
         return None
     import atexit
 
-    regroup_log = logging.getLogger("regroup")
-    if not regroup_log.handlers:  # show jobs and development messages in the console
-        handler = logging.StreamHandler()
-        handler.setFormatter(logging.Formatter("[%(name)s] %(message)s"))
-        regroup_log.addHandler(handler)
-        regroup_log.setLevel(logging.INFO)
+    console_logging()
     _started_in_web = build_scheduler(app, start_in=2)
     _started_in_web.start()
     atexit.register(lambda: _started_in_web.shutdown(wait=False))

@@ -203,3 +203,13 @@ def test_an_unknown_facilitator_is_named_in_the_error(api, site):
     response = api.post("/api/v1/cohorts", json=_cohort_body(*site, facilitator_id=999))
     assert response.status_code == 404
     assert "facilitator_id" in response.get_json()["errors"]["json"]
+
+
+def test_healthz_answers_503_when_the_database_does_not(clock):
+    from scheduler.app import create_app
+
+    broken = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:////nonexistent/dir/regroup.db",
+                         "TESTING": True, "CLOCK": clock})
+    response = broken.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["status"] == "unavailable"
