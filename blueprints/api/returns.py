@@ -14,7 +14,7 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as PlainBlueprint
 
-from blueprints.api import Blueprint, current_staff, now, paginate, policy
+from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
 from blueprints.api.returns_schemas import (
     CheckInIn,
     CheckInOut,
@@ -78,9 +78,15 @@ class Returns(MethodView):
         return (row, 200) if joined else row
 
 
+# Re-entry answers ("using again?", notes) are clinical: only the people who care
+# for the client read them; a viewer (a director watching numbers) does not.
+CLINICAL_READERS = ("admin", "coordinator", "clinician")
+
+
 def _detail(row: ReturnRequest) -> ReturnRequest:
     row.check_in = service.current_check_in(row.id)
-    row.reentry = service.reentry_for(row.id)
+    row.reentry = (service.reentry_for(row.id)
+                   if current_staff().role in CLINICAL_READERS else None)
     return row
 
 
@@ -126,6 +132,7 @@ class ReturnCheckIn(MethodView):
 
 @blp.route("/returns/<int:return_id>/reentry")
 class ReturnReentry(MethodView):
+    @roles(*CLINICAL_READERS)
     @blp.response(200, ReentryOut)
     def get(self, return_id):
         get(ReturnRequest, return_id, "Return request")

@@ -386,3 +386,14 @@ def test_staff_close_an_open_request_once(api, returner):
     closed = api.post(f"/api/v1/returns/{rid}/close")
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
     assert api.post(f"/api/v1/returns/{rid}/close").status_code == 409
+
+
+def test_a_viewer_sees_the_request_but_not_the_clinical_answers(api, api_as, returner):
+    rid = _staff_request(api).get_json()["id"]
+    api.put(f"/api/v1/returns/{rid}/reentry", json={"using_again": "yes", "notes": "private"})
+    viewer = api_as("viewer")
+    detail = viewer.get(f"/api/v1/returns/{rid}")
+    assert detail.status_code == 200 and detail.get_json()["reentry"] is None
+    assert viewer.get(f"/api/v1/returns/{rid}/reentry").status_code == 403
+    clinician = api_as("clinician")
+    assert clinician.get(f"/api/v1/returns/{rid}/reentry").get_json()["using_again"] == "yes"
