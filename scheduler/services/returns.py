@@ -54,7 +54,7 @@ from scheduler.models import (
 )
 from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
 from scheduler.services import enrollments, outbox
-from scheduler.services.clients import create_client, find_by_contact, phone_key
+from scheduler.services.clients import create_client, email_key, find_by_contact, phone_key
 from scheduler.services.cohorts import materialise, pattern_of
 from scheduler.services.common import get, lock_cohort, seats_by_cohort, seats_taken
 from scheduler.services.seats import seat_freed
@@ -98,6 +98,20 @@ def clean_request(data: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def _one_at_a_time_per_contact(email: str | None, phone: str | None) -> None:
+    """The same new person asking twice at once (two tabs, a double tap) must not
+    become two clients. On PostgreSQL hold a transaction-scoped advisory lock per
+    normalised contact, in a fixed order; SQLite's IMMEDIATE transactions already
+    run one at a time."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted(f"{kind}:{value}" for kind, value in
+                  (("email", email_key(email)), ("phone", phone_key(phone))) if value)
+    for key in keys:
+        db.session.execute(sa.select(sa.func.pg_advisory_xact_lock(
+            sa.func.hashtextextended(key, 0))))
+
+
 def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
                   staff_id: int | None = None, commit: bool = True,
                   ) -> tuple[ReturnRequest, bool]:
@@ -112,6 +126,7 @@ def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
         raise InvalidValue(f"Channel must be one of {', '.join(RETURN_CHANNELS)}",
                            field="channel")
     data = clean_request(data)
+    _one_at_a_time_per_contact(data["email"], data["phone"])
     client = find_by_contact(data["email"], data["phone"])
     if client is None:
         client = create_client({"name": data["name"], "email": data["email"],

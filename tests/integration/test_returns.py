@@ -420,3 +420,35 @@ def test_coordinators_placing_returners_at_the_same_instant_never_overfill_a_gro
     assert sorted(outcomes) == ["full"] * 4 + ["placed"] * 2
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(
         Enrollment.cohort_id == cohort_id, Enrollment.status == "active")) == 2
+
+
+def test_the_same_new_person_asking_from_many_tabs_at_once_becomes_one_client(app, db, clock):
+    import threading
+
+    from scheduler.models import Client, ReturnRequest
+    from scheduler.models import db as shared_db
+
+    db.session.rollback()  # hold no lock while the threads race
+    barrier = threading.Barrier(8)
+    errors: list[Exception] = []
+
+    def ask() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                returns.submit_return({"name": "Sam New", "email": "Sam.New@Example.org",
+                                       "phone": None, "message": None}, "web", clock())
+            except Exception as exc:  # collected: the assertion below names it
+                errors.append(exc)
+            finally:
+                shared_db.session.remove()
+
+    threads = [threading.Thread(target=ask) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 1
+    [request] = db.session.scalars(sa.select(ReturnRequest)).all()
+    assert request.contacts == 8
