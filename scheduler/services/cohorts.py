@@ -286,9 +286,3 @@ def change_session(session_id: int, now: datetime, *, starts_at: datetime | None
     outbox.session_changed(row, old_starts_at, old_status, now)
     db.session.commit()
     return row
-
-
-def move_session(session_id: int, starts_at: datetime, minutes: int | None,
-                 now: datetime) -> GroupSession:
-    """Move one meeting to a new time (see ``change_session``)."""
-    return change_session(session_id, now, starts_at=starts_at, minutes=minutes)

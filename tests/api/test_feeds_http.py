@@ -148,7 +148,7 @@ def test_a_moved_session_moves_the_etag_and_its_sequence(app, db, clock, member,
     before = web.get(feed_path)
     row = sessions(db, cohort)[-3]
     clock.advance(minutes=3)
-    cohorts.move_session(row.id, row.starts_at + timedelta(hours=1), None, clock())
+    cohorts.change_session(row.id, clock(), starts_at=row.starts_at + timedelta(hours=1))
     after = web.get(feed_path, headers={"If-None-Match": before.headers["ETag"]})
     assert after.status_code == 200
     assert after.headers["ETag"] != before.headers["ETag"]
@@ -202,8 +202,8 @@ def test_a_change_rebuilds_exactly_the_feeds_it_touches(api, app, db, clock, bui
         return changed
 
     row = sessions(db, group_a)[-1]
-    assert rebuilt_after(lambda: cohorts.move_session(
-        row.id, row.starts_at + timedelta(hours=2), None, clock())) == {"alex"}
+    assert rebuilt_after(lambda: cohorts.change_session(
+        row.id, clock(), starts_at=row.starts_at + timedelta(hours=2))) == {"alex"}
     assert rebuilt_after(lambda: clients.update_client(
         blair.id, {"calendar_title": "Thursday"}, clock())) == {"blair"}
     assert rebuilt_after(lambda: check_in(

@@ -130,7 +130,7 @@ def test_moving_one_session_raises_its_sequence_and_leaves_the_others_byte_ident
     before = raw_events(client_bytes(client.id, app))
     target = next(s for s in sessions_of(db, cohort) if s.occurs_on == date(2026, 12, 9))
     clock.advance(minutes=5)
-    cohorts.move_session(target.id, target.starts_at + timedelta(hours=1), None, clock())
+    cohorts.change_session(target.id, clock(), starts_at=target.starts_at + timedelta(hours=1))
     after = raw_events(client_bytes(client.id, app))
     assert b"SEQUENCE:1" in after[uid(target)] and b"SEQUENCE:0" in before[uid(target)]
     assert b"DTSTART;TZID=America/New_York:20261209T190000" in after[uid(target)]

@@ -54,7 +54,8 @@ def moved_session(build, clock, db):
     row = db.session.scalars(sa.select(GroupSession).where(
         GroupSession.occurs_on == date(2026, 12, 10))).one()
     clock.advance(minutes=1)
-    cohorts.move_session(row.id, row.starts_at - timedelta(days=1, hours=2), 90, clock())
+    cohorts.change_session(row.id, clock(), starts_at=row.starts_at - timedelta(days=1, hours=2),
+                           minutes=90)
     return subject
 
 

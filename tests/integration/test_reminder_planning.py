@@ -104,7 +104,7 @@ def test_moving_a_session_cancels_its_reminders_plans_new_ones_and_tells_the_gro
     build.enroll(build.client(email="a@example.test"), cohort, joined_on=date(2026, 11, 2))
     outbox.plan_reminders(clock(), policy)
     monday = session_at(cohort, utc(2026, 11, 30, 23, 0))
-    cohorts.move_session(monday.id, utc(2026, 11, 30, 22, 0), None, clock())
+    cohorts.change_session(monday.id, clock(), starts_at=utc(2026, 11, 30, 22, 0))
     assert {n.status for n in rows(kind="reminder", subject_ref=f"group_session:{monday.id}")
             if n.key.endswith("-r0")} == {"cancelled"}
     fresh = [n for n in rows(kind="reminder") if n.key.endswith("-r1")]

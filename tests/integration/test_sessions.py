@@ -139,7 +139,7 @@ def test_a_session_moved_by_hand_keeps_its_new_time_through_later_pattern_runs(
     cohort = build.cohort()
     target = next(r for r in _sessions(db, cohort) if r.occurs_on == date(2026, 12, 7))
     new_start = datetime(2026, 12, 8, 23, 0, tzinfo=UTC)
-    cohorts.move_session(target.id, new_start, None, clock())
+    cohorts.change_session(target.id, clock(), starts_at=new_start)
     cohorts.update_cohort(cohort.id, {"start_time": time(17, 0)}, clock(), build.policy)
     moved = db.session.get(GroupSession, target.id)
     assert moved.starts_at == new_start and moved.revision == 1
