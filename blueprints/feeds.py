@@ -18,6 +18,7 @@ from calendars.build import feed_uid_key, single_event
 from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
 from scheduler.models import db
 from scheduler.security import token_hash
+from scheduler.services import feed_tokens
 
 bp = Blueprint("feeds", __name__)
 
@@ -139,7 +140,4 @@ def check_in_download(token: str, check_in_id: int):
 
 def feed_urls(token: str) -> dict[str, str]:
     """The subscription links for a token (https, webcal) and the client's page."""
-    base = current_app.config["PUBLIC_BASE_URL"].rstrip("/")
-    https_url = f"{base}/feeds/{token}.ics"
-    webcal = "webcal://" + https_url.split("://", 1)[1]
-    return {"https_url": https_url, "webcal_url": webcal, "page_url": f"{base}/me/{token}"}
+    return feed_tokens.urls(current_app.config["PUBLIC_BASE_URL"], token)

@@ -12,7 +12,8 @@ from blueprints.feeds import feed_urls, uid_key
 from calendars import tokens
 from calendars.build import client_feed, place
 from scheduler.errors import InvalidValue
-from scheduler.models import CheckIn, Client, GroupSession, Location, db
+from scheduler.messages import contact_for
+from scheduler.models import LIVE_ENROLLMENT, CheckIn, Client, Enrollment, GroupSession, Location, db
 from scheduler.services.clients import update_client
 from scheduler.timeutil import as_utc, human_when
 
@@ -114,7 +115,15 @@ def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue 
         "me.html", client=client, token=token, links=links, qr_svg=svg,
         upcoming=upcoming, saved=request.args.get("saved"), error=error,
         reminder_choices=REMINDER_CHOICES, channel_choices=CHANNEL_CHOICES,
-        alarm_choices=ALARM_CHOICES), status
+        alarm_choices=ALARM_CHOICES, contact=contact_for(_site_of(client))), status
+
+
+def _site_of(client: Client) -> Location | None:
+    """The site of the client's current group, for who to contact."""
+    enrollment = db.session.scalars(db.select(Enrollment).where(
+        Enrollment.client_id == client.id, Enrollment.status.in_(LIVE_ENROLLMENT))
+        .order_by(Enrollment.id.desc()).limit(1)).first()
+    return enrollment.cohort.location if enrollment else None
 
 
 @bp.get("/me/<token>")

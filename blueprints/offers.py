@@ -11,9 +11,11 @@ from zoneinfo import ZoneInfo
 
 from flask import Blueprint, current_app, redirect, render_template, url_for
 
+from calendars import tokens
 from scheduler.errors import DomainError, NotFound
+from scheduler.messages import contact_for
 from scheduler.models import db
-from scheduler.services import waitlist
+from scheduler.services import feed_tokens, waitlist
 from scheduler.timeutil import human_time, human_when
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -49,6 +51,11 @@ def _page(view: waitlist.OfferView, token: str):
     tz = ZoneInfo(view.location.timezone)
     session = view.group_session
     meets_at = human_time(session.starts_at, tz) if session else None
+    feed = None
+    if view.offer.status == "accepted":
+        token_now = tokens.current("client", view.offer.client_id)
+        feed = feed_tokens.urls(current_app.config["PUBLIC_BASE_URL"], token_now) if (
+            token_now) else None
     return render_template(
         "offers/offer.html",
         token=token,
@@ -59,6 +66,9 @@ def _page(view: waitlist.OfferView, token: str):
         location=view.location,
         room=view.cohort.room,
         hold_until=human_when(view.offer.expires_at, tz),
+        in_line=view.entry is not None and view.entry.status in waitlist.LIVE,
+        contact=contact_for(view.location),
+        feed=feed,
     )
 
 
@@ -85,8 +95,19 @@ def accept(token: str):
 
 @bp.post("/<token>/decline")
 def decline(token: str):
+    """"Not this time": the seat goes on and they keep their place in line."""
+    return _decline(token, keep_place=True)
+
+
+@bp.post("/<token>/leave")
+def leave(token: str):
+    """"Take me off the list": the seat goes on and their place in line ends."""
+    return _decline(token, keep_place=False)
+
+
+def _decline(token: str, *, keep_place: bool):
     try:
-        waitlist.decline_offer(token, _now())
+        waitlist.decline_offer(token, _now(), keep_place=keep_place)
     except NotFound:
         return _unknown()
     except DomainError:

@@ -18,6 +18,10 @@ class Policy:
     fresh_min_size: int = 4
     fresh_max_size: int = 10
     offer_hours: int = 24
+    # humane offers: a seat is for a group session at least this far off (else the
+    # one after), and the person has at least this long to answer
+    offer_min_notice_hours: int = 24
+    offer_min_answer_hours: int = 8
     pause_hold_days: int = 14
     closed_join_until_session: int = 3
     absences_to_pause: int = 2

@@ -157,7 +157,7 @@ def _demo_returns(people: list[Client], unplaced: list[Client], cohorts: list[Co
     full_boston, full_needham = cohorts[1], cohorts[3]
     for client, cohort in zip(unplaced[:5], [full_boston] * 3 + [full_needham] * 2,
                               strict=True):
-        waitlist.join_waitlist(client.id, cohort.id, now)
+        waitlist.add_to_waitlist(client.id, cohort.id, now)
     paused = list(db.session.scalars(sa.select(Client).join(
         Enrollment, Enrollment.client_id == Client.id).where(Enrollment.status == "paused")
         .order_by(Enrollment.paused_at)))

@@ -26,7 +26,7 @@ def _jobs() -> dict[str, tuple[int, Callable]]:
 
     return {
         "extend_horizon": (3600, cohorts.extend_horizon),
-        "release_expired_holds": (300, lambda now, policy: enrollments.release_expired_holds(now)),
+        "release_expired_holds": (300, enrollments.release_expired_holds),
         "expire_offers": (60, waitlist.expire_offers),
         "plan_reminders": (300, outbox.plan_reminders),
         "send_notifications": (20, delivery.send_due),

@@ -18,11 +18,25 @@ from itsdangerous import BadSignature, URLSafeSerializer
 
 from calendars.build import feed_uid_key, single_event
 from scheduler.channels import OutgoingMessage
-from scheduler.models import CheckIn, Client, Cohort, GroupSession, Location, Notification, db
+from scheduler.models import (
+    CheckIn,
+    Client,
+    Cohort,
+    GroupSession,
+    Location,
+    Notification,
+    ReturnRequest,
+    db,
+)
+from scheduler.services import feed_tokens
+from scheduler.services.waitlist import offer_url
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 
 KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
-         "welcome_back", "cohort_opened", "outreach", "staff_follow_up")
+         "welcome_back", "cohort_opened", "outreach", "staff_follow_up", "placed",
+         "waitlisted")
+# messages about a seat or a place in line always say where: the person needs it to come
+WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer")
 SESSION_KINDS = ("reminder", "cancellation", "session_moved")
 NEUTRAL_TITLE = "Group session"
 CHECKIN_MODES = {"in_person": "in person", "phone": "by phone", "video": "by video"}
@@ -56,13 +70,30 @@ def _when(value: str | datetime | None, tz: ZoneInfo) -> str | None:
 
 
 def _offer_link(payload: dict[str, Any]) -> str | None:
-    try:
-        from scheduler.services.waitlist import offer_url
-    except ImportError:
-        offer_url = None
-    if offer_url is not None and payload.get("offer_id") is not None:
+    if payload.get("offer_id") is not None:
         return offer_url(payload["offer_id"])
     return payload.get("url")
+
+
+def contact_for(location: Location | None) -> dict[str, str] | None:
+    """Who a client can reach, and how: the site's phone and address for replies
+    (the first site that has them when the message is about no site). None when
+    no site has either configured, so no message promises a way that does not exist."""
+    if location is None or not (location.phone or location.reply_to):
+        location = db.session.scalars(sa.select(Location).where(
+            sa.or_(Location.phone != "", Location.reply_to != "")).order_by(Location.id)
+        ).first()
+    if location is None:
+        return None
+    return {"site": location.name, "phone": location.phone or "",
+            "email": location.reply_to or ""}
+
+
+def _where(location: Location, cohort: Cohort | None) -> str:
+    place = location.name + (f", {location.address}" if location.address else "")
+    if cohort is not None and cohort.room:
+        place += f" (room {cohort.room})"
+    return place
 
 
 def context_for(n: Notification, config) -> dict[str, Any]:
@@ -76,6 +107,8 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         "when": None, "old_when": None, "place": None, "link": payload.get("url"),
         "unsubscribe_url": None, "expires_when": None, "mode": None, "payload": payload,
         "console_url": f"{base}/", "staff": n.staff_id is not None,
+        "contact": None, "where": None, "group": None, "feed": None,
+        "position": payload.get("position"),
     }
     session = cohort = location = None
     if payload.get("group_session_id"):
@@ -87,6 +120,11 @@ def context_for(n: Notification, config) -> dict[str, Any]:
     if cohort is not None:
         location = cohort.location
         tz = ZoneInfo(location.timezone)
+    if location is None and payload.get("return_request_id"):
+        request = db.session.get(ReturnRequest, payload["return_request_id"])
+        wanted = request.client.preferred_location_ids if request is not None else None
+        if wanted:
+            location = db.session.get(Location, wanted[0])
     if payload.get("check_in_id"):
         check_in = db.session.get(CheckIn, payload["check_in_id"])
         if check_in is not None:
@@ -108,6 +146,14 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         if n.channel in ("email", "sms"):
             token = unsubscribe_token(config["SECRET_KEY"], client.id, n.channel)
             ctx["unsubscribe_url"] = f"{base}/unsubscribe/{token}"
+    if n.staff_id is None:
+        ctx["contact"] = contact_for(location)
+    if n.kind in WHERE_KINDS and location is not None:
+        ctx["where"] = _where(location, cohort)
+        ctx["group"] = cohort.name if cohort is not None else None
+    if payload.get("feed_link") and client is not None:
+        token = feed_tokens.current("client", client.id, config["FEED_UID_KEY"])
+        ctx["feed"] = feed_tokens.urls(base, token) if token else None
     if session is not None:
         ctx["when"] = _when(session.starts_at, tz)
         if n.kind == "cancellation":
@@ -144,6 +190,8 @@ def render(n: Notification, env, config) -> OutgoingMessage:
     if n.channel == "sms":
         return OutgoingMessage(n.id, "sms", n.recipient, subject, text("sms.txt"),
                                sms=text("sms.txt"))
+    if ctx["contact"] and ctx["contact"]["email"]:
+        headers["Reply-To"] = ctx["contact"]["email"]
     if ctx["unsubscribe_url"]:
         headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"

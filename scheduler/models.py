@@ -57,6 +57,57 @@ CHANNELS = ("email", "sms", "console")
 FEED_KINDS = ("client", "cohort", "location", "facilitator")
 
 
+# status -> the statuses it may move to: the one place each life cycle is written
+ENROLLMENT_TRANSITIONS = {
+    "active": frozenset({"paused", "completed", "withdrawn", "moved"}),
+    "paused": frozenset({"active", "completed", "withdrawn", "moved"}),
+    "completed": frozenset(),
+    "withdrawn": frozenset(),
+    "moved": frozenset(),
+}
+LIVE_ENROLLMENT = ("active", "paused")
+WAITLIST_TRANSITIONS = {
+    "waiting": frozenset({"offered", "enrolled", "removed"}),
+    "offered": frozenset({"waiting", "enrolled", "removed"}),
+    "enrolled": frozenset(),
+    "removed": frozenset(),
+}
+LIVE_WAITLIST = ("waiting", "offered")
+OFFER_TRANSITIONS = {
+    "open": frozenset({"accepted", "declined", "expired", "withdrawn"}),
+    "accepted": frozenset(),
+    "declined": frozenset(),
+    "expired": frozenset(),
+    "withdrawn": frozenset(),
+}
+
+
+class StatusChangeRefused(ValueError):
+    """A status change its life cycle does not allow (the service maps it to 409)."""
+
+    def __init__(self, what: str, old: str, new: str):
+        super().__init__(f"A {what} that is {old} cannot become {new}")
+        self.what, self.old, self.new = what, old, new
+
+
+class StatusMixin:
+    """``move_to`` is the only way a status changes; TRANSITIONS says which moves exist."""
+
+    TRANSITIONS: dict[str, frozenset[str]] = {}
+    WHAT = "record"
+
+    def may_become(self, status: str) -> bool:
+        return status in self.TRANSITIONS.get(self.status, frozenset())
+
+    def move_to(self, status: str, now: datetime) -> None:
+        if status == self.status:
+            return
+        if not self.may_become(status):
+            raise StatusChangeRefused(self.WHAT, self.status, status)
+        self.status = status
+        self.updated_at = now
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     quoted = ", ".join(f"'{v}'" for v in values)
     return f"{column} IN ({quoted})"
@@ -73,6 +124,9 @@ class Location(TimestampMixin, db.Model):
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     address: Mapped[str] = mapped_column(sa.String(300), default="")
     timezone: Mapped[str] = mapped_column(sa.String(64), default="America/New_York")
+    # how clients reach this site: shown on client pages and in every message
+    phone: Mapped[str] = mapped_column(sa.String(40), default="")
+    reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
 
 
 class Track(TimestampMixin, db.Model):
@@ -221,19 +275,29 @@ class Client(TimestampMixin, db.Model):
     show_location: Mapped[bool] = mapped_column(default=False)
     program_words_opt_in: Mapped[bool] = mapped_column(default=False)
     alarm_minutes: Mapped[int | None]
+    # contact details replaced when a request was linked to this record:
+    # [{"kind": "email"|"phone", "value": ..., "until": ISO instant}], newest last
+    former_contacts: Mapped[list] = mapped_column(default=list)
+    # a record made for a request before staff linked it to the person's own record
+    merged_into_id: Mapped[int | None] = mapped_column(sa.ForeignKey("client.id"))
 
 
-class Enrollment(TimestampMixin, db.Model):
+class Enrollment(StatusMixin, TimestampMixin, db.Model):
+    """A client in a cohort. At most one live (active or paused) per client and
+    cohort: coming back reuses it, so progress is never split or lost."""
+
     __tablename__ = "enrollment"
     __table_args__ = (
         sa.CheckConstraint(_in("status", ENROLLMENT_STATUSES), name="status_known"),
         sa.CheckConstraint("credited_sessions >= 0", name="credit_not_negative"),
         sa.Index(
-            "uq_enrollment_one_active", "client_id", "cohort_id", unique=True,
-            sqlite_where=sa.text("status = 'active'"),
-            postgresql_where=sa.text("status = 'active'"),
+            "uq_enrollment_one_live", "client_id", "cohort_id", unique=True,
+            sqlite_where=sa.text("status IN ('active', 'paused')"),
+            postgresql_where=sa.text("status IN ('active', 'paused')"),
         ),
     )
+    TRANSITIONS = ENROLLMENT_TRANSITIONS
+    WHAT = "enrollment"
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id"), index=True)
     cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohort.id"), index=True)
@@ -346,8 +410,13 @@ class PlacementDecision(db.Model):
     waitlist_entry_id: Mapped[int | None] = mapped_column(sa.ForeignKey("waitlist_entry.id"))
 
 
-class WaitlistEntry(TimestampMixin, db.Model):
-    """A place in line. Order: ``priority`` (higher first), then ``requested_at``."""
+class WaitlistEntry(StatusMixin, TimestampMixin, db.Model):
+    """A place in line. Order: ``priority`` (higher first), then ``requested_at``.
+
+    ``credited_sessions`` is the progress agreed when a returner was placed in line;
+    it is carried onto the enrollment the seat becomes. ``not_before`` keeps the
+    person's place while skipping seats for group sessions before it (they said
+    "not this time", or an offer went unanswered)."""
 
     __tablename__ = "waitlist_entry"
     __table_args__ = (
@@ -367,10 +436,14 @@ class WaitlistEntry(TimestampMixin, db.Model):
     moved_up_reason: Mapped[str | None] = mapped_column(sa.String(300))
     removed_reason: Mapped[str | None] = mapped_column(sa.String(300))
     return_request_id: Mapped[int | None] = mapped_column(sa.ForeignKey("return_request.id"))
+    credited_sessions: Mapped[int] = mapped_column(default=0)
+    not_before: Mapped[datetime | None]
     client: Mapped[Client] = relationship()
+    TRANSITIONS = WAITLIST_TRANSITIONS
+    WHAT = "place in line"
 
 
-class SeatOffer(TimestampMixin, db.Model):
+class SeatOffer(StatusMixin, TimestampMixin, db.Model):
     __tablename__ = "seat_offer"
     __table_args__ = (
         sa.CheckConstraint(_in("status", OFFER_STATUSES), name="status_known"),
@@ -392,6 +465,8 @@ class SeatOffer(TimestampMixin, db.Model):
     responded_at: Mapped[datetime | None]
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     enrollment_id: Mapped[int | None] = mapped_column(sa.ForeignKey("enrollment.id"))
+    TRANSITIONS = OFFER_TRANSITIONS
+    WHAT = "seat offer"
 
 
 class Notification(TimestampMixin, db.Model):
@@ -425,7 +500,10 @@ class Notification(TimestampMixin, db.Model):
 
 
 class FeedToken(db.Model):
-    """The secret behind a calendar subscription URL; only its SHA-256 is stored."""
+    """The secret behind a calendar subscription URL; only its SHA-256 is stored.
+
+    The token itself is an HMAC of ``nonce`` under the server's feed key, so staff
+    can show or send the same link again; rotating makes a new row and nonce."""
 
     __tablename__ = "feed_token"
     __table_args__ = (sa.CheckConstraint(_in("kind", FEED_KINDS), name="kind_known"),)
@@ -435,6 +513,7 @@ class FeedToken(db.Model):
     subject_id: Mapped[int] = mapped_column(index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
+    nonce: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class FollowUp(TimestampMixin, db.Model):

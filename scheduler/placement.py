@@ -81,10 +81,12 @@ class History:
     last_attended_at: datetime | None = None
     prior_cohort_id: int | None = None
     prior_enrollment_holds_seat: bool = False
+    # their enrollment in the prior cohort is still live (paused): coming back
+    # reuses it, so a closed group's joining window does not apply to them
+    prior_enrollment_live: bool = False
     active_cohort_ids: frozenset[int] = frozenset()
     waiting_cohort_ids: frozenset[int] = frozenset()
     forming_cohort_ids: frozenset[int] = frozenset()
-    preferred_location_ids: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,9 +126,12 @@ class Option:
     location_id: int | None = None
     track_id: int | None = None
     daypart: str | None = None
+    # the group the person was in before
+    previous_group: bool = False
 
     def as_dict(self) -> dict:
         return {"id": self.id, "kind": self.kind, "cohort_id": self.cohort_id,
+                "previous_group": self.previous_group,
                 "first_session_at": (self.first_session_at.isoformat()
                                      if self.first_session_at else None),
                 "seats_left": self.seats_left, "progress": self.progress.as_dict(),
@@ -214,13 +219,6 @@ def _misfit(cohort: CohortSnapshot, answers: Answers, locations: tuple[int, ...]
     return None
 
 
-def _wanted_locations(answers: Answers, history: History,
-                      cohorts: Sequence[CohortSnapshot]) -> tuple[int, ...]:
-    if answers.location_ids:
-        return answers.location_ids
-    return history.preferred_location_ids
-
-
 def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSnapshot],
                  tracks: Sequence[TrackInfo], now: datetime, policy: Policy,
                  locations: Mapping[int, str] | None = None) -> Ranking:
@@ -233,7 +231,8 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     by_id = {c.id: c for c in cohorts}
     totals = {t.id: t.sessions_to_complete for t in tracks}
     away = days_away(history, now)
-    wanted = _wanted_locations(answers, history, cohorts)
+    # what the check-in learned decides, never older profile fields
+    wanted = answers.location_ids
     order = KIND_ORDER.get(answers.preference, KIND_ORDER["no_preference"])
     prior = by_id.get(history.prior_cohort_id) if history.prior_cohort_id else None
 
@@ -254,14 +253,16 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
         sentence = progress_sentence(done, policy)
         reasons = [*reasons, sentence[:1].upper() + sentence[1:]]
         option = Option(option_id, kind, cohort.id if cohort else None, first, seats, done,
-                        tuple(reasons), location_id, track_id, daypart)
+                        tuple(reasons), location_id, track_id, daypart,
+                        previous_group=prior is not None and cohort is not None
+                        and cohort.id == prior.id)
         location_rank = wanted.index(location_id) if location_id in wanted else 0
         key = (order[rank_kind], tiebreak, location_rank, first or far,
                -(seats or 0), option_id)
         ranked.append((key, option))
 
     far = datetime.max.replace(tzinfo=now.tzinfo)
-    waitlist_candidates: list[tuple[tuple, CohortSnapshot, bool]] = []
+    waitlist_candidates: list[tuple[tuple, CohortSnapshot, bool, list[str]]] = []
     join_candidates: list[tuple[tuple, CohortSnapshot, bool, int]] = []
 
     for cohort in cohorts:
@@ -276,24 +277,23 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
             not_offered.append(NotOffered(cohort.id, f"Already in {cohort.name}"))
             continue
         misfit = _misfit(cohort, answers, wanted)
+        within = away is not None and away <= policy.resume_window_days
+        if is_prior and within:
+            # their own recent group is always offered: a seat to resume, or its line
+            _offer_own_group(cohort, history, misfit, offer, waitlist_candidates,
+                             not_offered, far)
+            continue
         if misfit:
             not_offered.append(NotOffered(cohort.id, misfit))
             continue
-        if not cohort.joinable:
+        own_live = is_prior and history.prior_enrollment_live
+        if not cohort.joinable and not own_live:
             not_offered.append(NotOffered(
                 cohort.id, f"{cohort.name} is a closed group past its "
                 f"{_ordinal(policy.closed_join_until_session)} session"))
             continue
         seats = cohort.seats_left + (1 if is_prior and history.prior_enrollment_holds_seat
                                      else 0)
-        within = away is not None and away <= policy.resume_window_days
-        if is_prior and within and seats > 0:
-            offer("resume", "resume", cohort, f"resume:{cohort.id}",
-                  [f"Same group as before ({cohort.name}); {_seats_sentence(seats)}; "
-                   f"{_first_sentence(cohort.first_session_at)}"],
-                  first=cohort.first_session_at, seats=seats, track_id=cohort.track_id,
-                  location_id=cohort.location_id, daypart=cohort.daypart)
-            continue
         if is_prior and not within:
             why = (f"Away {away} days, more than the {policy.resume_window_days}-day window "
                    f"for picking up in the same group" if away is not None
@@ -306,7 +306,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
                 not_offered.append(NotOffered(cohort.id, f"Already waiting for {cohort.name}"))
                 continue
             waitlist_candidates.append(((0 if is_prior else 1, cohort.first_session_at
-                                         or far, cohort.id), cohort, is_prior))
+                                         or far, cohort.id), cohort, is_prior, []))
             continue
         location_rank = wanted.index(cohort.location_id) if cohort.location_id in wanted else 0
         join_candidates.append(((0 if is_prior else 1, location_rank,
@@ -330,16 +330,17 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
               tiebreak=0 if is_prior else 1)
 
     waitlist_candidates.sort(key=lambda item: item[0])
-    for index, (_, cohort, is_prior) in enumerate(waitlist_candidates):
+    for index, (_, cohort, is_prior, note) in enumerate(waitlist_candidates):
         if index >= policy.waitlist_options:
             not_offered.append(NotOffered(
                 cohort.id, f"{cohort.name} is full; {policy.waitlist_options} better-fitting "
                 "waitlists are offered already"))
             continue
         lead = "Same group as before" if is_prior else f"{cohort.name} in {cohort.location_name}"
-        offer("waitlist", "waitlist_prior" if is_prior else "waitlist", cohort,
+        offer("waitlist", "waitlist_prior" if is_prior and not note else "waitlist", cohort,
               f"waitlist:{cohort.id}",
-              [f"{lead} is full; a place in line, with a timed offer when a seat frees"],
+              [f"{lead} is full; a place in line, with a timed offer when a seat frees",
+               *note],
               first=cohort.first_session_at, seats=0, track_id=cohort.track_id,
               location_id=cohort.location_id, daypart=cohort.daypart)
 
@@ -353,6 +354,27 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     overall_track = prior.track_id if prior else (tracks[0].id if tracks else 0)
     return Ranking(tuple(o for _, o in ranked), tuple(not_offered), away,
                    progress(overall_track))
+
+
+def _offer_own_group(cohort: CohortSnapshot, history: History, misfit: str | None, offer,
+                     waitlist_candidates: list, not_offered: list, far: datetime) -> None:
+    """The group they were in, within the resume window: ``resume`` when it has a
+    seat (their own held seat counts), else a place in its line. When what they
+    said at the check-in does not fit it, it is still offered, after the options
+    that fit, with the reason."""
+    seats = cohort.seats_left + (1 if history.prior_enrollment_holds_seat else 0)
+    note = [f"Note: {misfit[:1].lower()}{misfit[1:]}"] if misfit else []
+    if seats > 0:
+        offer("resume", "waitlist" if misfit else "resume", cohort, f"resume:{cohort.id}",
+              [f"Same group as before ({cohort.name}); {_seats_sentence(seats)}; "
+               f"{_first_sentence(cohort.first_session_at)}", *note],
+              first=cohort.first_session_at, seats=seats, track_id=cohort.track_id,
+              location_id=cohort.location_id, daypart=cohort.daypart)
+    elif cohort.id in history.waiting_cohort_ids:
+        not_offered.append(NotOffered(cohort.id, f"Already waiting for {cohort.name}"))
+    else:
+        waitlist_candidates.append(((0, cohort.first_session_at or far, cohort.id), cohort,
+                                    True, note))
 
 
 def _ordinal(n: int) -> str:

@@ -16,7 +16,7 @@ def full_group_with_line(build, capacity: int = 2, waiting: int = 2, **cohort_kw
     line = []
     for n in range(waiting):
         client = build.client(email=f"waiting{n}.{cohort.id}@example.org")
-        line.append(waitlist.join_waitlist(client.id, cohort.id, build.clock()))
+        line.append(waitlist.add_to_waitlist(client.id, cohort.id, build.clock()))
         build.clock.advance(minutes=1)
     return cohort, seated, line
 

@@ -74,6 +74,20 @@ def authenticate() -> None:
     g.staff = staff
     if staff.role not in _allowed_roles():
         abort(403, message=f"The {staff.role} role cannot do this")
+    if request.method not in READ_METHODS and request.url_rule is not None:
+        _stage_write_audit(staff)
+
+
+def _stage_write_audit(staff: StaffUser) -> None:
+    """A write's audit row rides on the use case's own commit (``audit.stage``), so
+    a change is never committed without its record."""
+    from scheduler.services import audit
+
+    entity, entity_id = _entity_of(request.url_rule.rule, request.view_args, None)
+    g.audit_item = audit.stage(
+        ACTION_OF_METHOD.get(request.method, request.method.lower()), entity, entity_id,
+        staff_id=staff.id, ip=request.remote_addr, now=now(),
+        detail={"via": "api", "method": request.method, "path": request.path})
 
 
 class Blueprint(SmorestBlueprint):
@@ -123,7 +137,7 @@ def _entity_of(rule: str, view_args: dict, response) -> tuple[str, int | None]:
     collection = rule.removeprefix("/api/v1/").split("/")[0]
     entity = ENTITY_OF_COLLECTION.get(collection, collection.removesuffix("s")
                                       ).replace("-", "_")
-    made = response.get_json(silent=True) if response.is_json else None
+    made = response.get_json(silent=True) if response is not None and response.is_json else None
     return entity, made.get("id") if isinstance(made, dict) else None
 
 
@@ -142,6 +156,9 @@ def audit_api_call(response):
             or getattr(_view_target(), "_reads_client_record", False))
         action = "read"
     else:
+        staged = g.get("audit_item")
+        if staged is not None and staged["written"]:
+            return response  # it committed with the change it records
         wanted = 200 <= status < 300 or status == 409
         action = ACTION_OF_METHOD.get(method, method.lower())
     if not wanted:

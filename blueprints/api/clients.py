@@ -13,10 +13,13 @@ from blueprints.api.schemas import (
     ClientIn,
     ClientOut,
     ClientQuery,
+    EnrollmentCreditIn,
     EnrollmentIn,
+    EnrollmentMoveIn,
     EnrollmentOut,
     EnrollmentPatch,
 )
+from blueprints.api.notifications import NotificationOut
 from scheduler.models import Client
 from scheduler.services import clients as service
 from scheduler.services import enrollments
@@ -31,7 +34,8 @@ class Clients(MethodView):
     @blp.response(200, ClientOut(many=True))
     @blp.paginate()
     def get(self, filters, pagination_parameters):
-        query = sa.select(Client).order_by(Client.name, Client.id)
+        query = sa.select(Client).where(Client.merged_into_id.is_(None)).order_by(
+            Client.name, Client.id)
         if filters.get("q"):
             query = query.where(Client.name.ilike(f"%{filters['q']}%"))
         return paginate(query, pagination_parameters)
@@ -71,7 +75,45 @@ class EnrollmentById(MethodView):
     @blp.response(200, EnrollmentOut)
     def patch(self, data, enrollment_id):
         return enrollments.change_status(enrollment_id, data["status"], now(), policy(),
-                                         release_hold=data["release_hold"])
+                                         release_hold=data["release_hold"],
+                                         reason=data.get("reason"))
+
+
+@blp.route("/enrollments/<int:enrollment_id>/move")
+class EnrollmentMove(MethodView):
+    @blp.arguments(EnrollmentMoveIn)
+    @blp.response(201, EnrollmentOut)
+    @blp.alt_response(409, description="No seat left there, or already in that group")
+    def post(self, data, enrollment_id):
+        """Move the person to another group, keeping every session done."""
+        return enrollments.move(enrollment_id, data["cohort_id"], now(), policy(),
+                                reason=data.get("reason"))
+
+
+@blp.route("/enrollments/<int:enrollment_id>/credit")
+class EnrollmentCredit(MethodView):
+    @blp.arguments(EnrollmentCreditIn)
+    @blp.response(200, EnrollmentOut)
+    def put(self, data, enrollment_id):
+        """Set the sessions credited, with a reason (the only way credit goes down)."""
+        return enrollments.set_credit(enrollment_id, data["credited_sessions"],
+                                      data["reason"], now(), staff_id=current_staff().id)
+
+
+@blp.route("/clients/<int:client_id>/enrollments")
+class ClientEnrollments(MethodView):
+    @blp.response(200, EnrollmentOut(many=True))
+    def get(self, client_id):
+        """The client's enrollments, newest first, with sessions attended and done."""
+        return service.enrollments_of(client_id)
+
+
+@blp.route("/clients/<int:client_id>/messages")
+class ClientMessages(MethodView):
+    @blp.response(200, NotificationOut(many=True))
+    def get(self, client_id):
+        """Every message planned or sent to the client, newest first."""
+        return service.messages_of(client_id)
 
 
 @blp.route("/group-sessions/<int:session_id>/attendance")

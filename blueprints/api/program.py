@@ -6,7 +6,15 @@ import sqlalchemy as sa
 from flask.views import MethodView
 
 from blueprints.api import Blueprint, now, paginate, policy
-from blueprints.api.schemas import ClosureIn, ClosureOut, LocationIn, LocationOut, TrackIn, TrackOut
+from blueprints.api.schemas import (
+    ClosureIn,
+    ClosureOut,
+    LocationIn,
+    LocationOut,
+    LocationPatch,
+    TrackIn,
+    TrackOut,
+)
 from scheduler.models import Closure, Location, Track
 from scheduler.services import cohorts as service
 
@@ -24,6 +32,15 @@ class Locations(MethodView):
     @blp.response(201, LocationOut)
     def post(self, data):
         return service.create_location(**data)
+
+
+@blp.route("/locations/<int:location_id>")
+class LocationById(MethodView):
+    @blp.arguments(LocationPatch)
+    @blp.response(200, LocationOut)
+    def patch(self, data, location_id):
+        """Change a site's address, or how clients reach it (shown in every message)."""
+        return service.update_location(location_id, data)
 
 
 @blp.route("/tracks")

@@ -20,6 +20,7 @@ from blueprints.api.returns_schemas import (
     CheckInOut,
     FormingOut,
     FormingQuery,
+    LinkIn,
     MergeIn,
     OpenedOut,
     OpenIn,
@@ -95,6 +96,18 @@ class ReturnById(MethodView):
     @blp.response(200, ReturnDetailOut)
     def get(self, return_id):
         return _detail(get(ReturnRequest, return_id, "Return request"))
+
+
+@blp.route("/returns/<int:return_id>/link")
+class ReturnLink(MethodView):
+    @blp.arguments(LinkIn)
+    @blp.response(200, ReturnOut)
+    @blp.alt_response(409, description="Already linked there, or already placed")
+    def post(self, data, return_id):
+        """Link the request to the person's existing record (their history and
+        progress then count); the new contact details move onto it."""
+        return service.link_to_client(return_id, data["client_id"], current_staff().id,
+                                      now())
 
 
 @blp.route("/returns/<int:return_id>/close")

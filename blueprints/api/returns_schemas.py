@@ -145,6 +145,7 @@ class OptionOut(Schema):
     location_id = fields.Integer()
     track_id = fields.Integer()
     daypart = fields.String()
+    previous_group = fields.Boolean(metadata={"description": "the group they were in"})
 
 
 class NotOfferedOut(Schema):
@@ -158,6 +159,11 @@ class OptionsExplainedOut(Schema):
     days_away = fields.Integer(allow_none=True)
     progress = fields.Nested(ProgressOut)
     clinical_review = fields.Boolean()
+
+
+class LinkIn(StrictSchema):
+    client_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1),
+                               metadata={"description": "the person's own record"})
 
 
 class PlacementIn(StrictSchema):

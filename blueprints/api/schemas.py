@@ -12,6 +12,7 @@ from scheduler.models import (
     ENROLLMENT_STATUSES,
     WEEKDAYS,
 )
+from scheduler.services.seats import attended_count, sessions_done
 from scheduler.timeutil import to_local
 
 
@@ -33,6 +34,16 @@ class LocationIn(StrictSchema):
     address = fields.String(load_default="", validate=validate.Length(max=300))
     timezone = fields.String(load_default="America/New_York",
                              validate=validate.OneOf(["America/New_York"]))
+    phone = fields.String(load_default="", validate=validate.Length(max=40),
+                          metadata={"description": "the number clients call (shown to them)"})
+    reply_to = fields.Email(load_default="", validate=validate.Length(max=254),
+                            metadata={"description": "where client emails' replies go"})
+
+
+class LocationPatch(StrictSchema):
+    address = fields.String(validate=validate.Length(max=300))
+    phone = fields.String(validate=validate.Length(max=40))
+    reply_to = fields.Email(validate=validate.Length(max=254))
 
 
 class LocationOut(Schema):
@@ -40,6 +51,8 @@ class LocationOut(Schema):
     name = fields.String()
     address = fields.String()
     timezone = fields.String()
+    phone = fields.String()
+    reply_to = fields.String()
 
 
 class TrackIn(StrictSchema):
@@ -224,6 +237,17 @@ class EnrollmentIn(StrictSchema):
 class EnrollmentPatch(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(ENROLLMENT_STATUSES))
     release_hold = fields.Boolean(load_default=False)
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class EnrollmentMoveIn(StrictSchema):
+    cohort_id = fields.Integer(required=True, validate=validate.Range(min=1, max=2**31 - 1))
+    reason = fields.String(validate=validate.Length(max=300))
+
+
+class EnrollmentCreditIn(StrictSchema):
+    credited_sessions = fields.Integer(required=True, validate=validate.Range(min=0, max=500))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
 class EnrollmentOut(Schema):
@@ -236,6 +260,10 @@ class EnrollmentOut(Schema):
     paused_at = LocalDateTime()
     hold_until = LocalDateTime()
     credited_sessions = fields.Integer()
+    attended = fields.Function(attended_count, metadata={
+        "description": "group sessions of this group attended since joining"})
+    sessions_done = fields.Function(sessions_done, metadata={
+        "description": "attended plus credited: progress toward the track"})
 
 
 class AttendanceMark(StrictSchema):

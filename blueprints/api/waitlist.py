@@ -86,8 +86,8 @@ class Waitlist(MethodView):
     @blp.response(201, PlaceOut)
     @blp.alt_response(409, description="Already waiting for, or already in, this group")
     def post(self, data):
-        entry = service.join_waitlist(data["client_id"], data["cohort_id"], now(),
-                                      priority=data["priority"])
+        entry = service.add_to_waitlist(data["client_id"], data["cohort_id"], now(),
+                                        priority=data["priority"])
         return service.place_of(entry.id)
 
 

@@ -1,6 +1,9 @@
 """The audit trail: who read or changed which record, when, from where.
 
-``record`` is the only way in. Audit rows are append-only: the ORM refuses to
+``record`` appends a row now; ``stage`` hands one to the next commit of the
+session, so a write and its audit row commit together (or not at all): the API
+and the console stage before they call a use case, and the use case's one
+commit carries the row. Audit rows are append-only: the ORM refuses to
 update or delete one (``AuditEventsAreAppendOnly``), and on PostgreSQL a trigger
 from migration 0006 refuses raw SQL too.
 """
@@ -33,6 +36,57 @@ def record(action: str, entity: str, entity_id: int | None, *, staff_id: int | N
     if commit:
         db.session.commit()
     return row
+
+
+STAGED = "regroup.staged_audit"
+MADE = "regroup.made_while_staged"
+
+
+def stage(action: str, entity: str, entity_id: int | None, *, staff_id: int | None,
+          ip: str | None, now: datetime, detail: dict[str, Any] | None = None,
+          ) -> dict[str, Any]:
+    """Hand an audit row to the session's next commit. Returns the staged item;
+    its ``written`` turns true when the row joined a commit. An ``entity_id`` of
+    None is filled with the id of the first ``entity`` row that commit creates."""
+    item = {"action": action, "entity": entity, "entity_id": entity_id,
+            "staff_id": staff_id, "ip": (ip or "")[:64] or None, "at": now,
+            "detail": detail or {}, "written": False}
+    db.session.info.setdefault(STAGED, []).append(item)
+    return item
+
+
+@event.listens_for(Session, "after_flush")
+def _note_made(session: Session, _context) -> None:
+    """While an audit row is staged, remember the rows each flush creates (the
+    staged row's ``entity_id`` may be one of them)."""
+    if session.info.get(STAGED):
+        session.info.setdefault(MADE, []).extend(
+            obj for obj in session.new if hasattr(obj, "__tablename__"))
+
+
+@event.listens_for(Session, "before_commit")
+def _write_staged(session: Session) -> None:
+    staged = session.info.pop(STAGED, None)
+    if not staged:
+        return
+    session.flush()
+    made = session.info.pop(MADE, [])
+    for item in staged:
+        entity_id = item["entity_id"]
+        if entity_id is None:
+            entity_id = next((obj.id for obj in made
+                              if obj.__tablename__ == item["entity"]), None)
+        session.add(AuditEvent(at=item["at"], staff_id=item["staff_id"],
+                               action=item["action"], entity=item["entity"],
+                               entity_id=entity_id, ip=item["ip"], detail=item["detail"]))
+        item["written"] = True
+    session.flush()
+
+
+@event.listens_for(Session, "after_rollback")
+def _drop_staged(session: Session) -> None:
+    session.info.pop(STAGED, None)
+    session.info.pop(MADE, None)
 
 
 @event.listens_for(Session, "before_flush")

@@ -9,7 +9,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from scheduler.errors import InvalidValue
-from scheduler.models import Client, FollowUp, Location, db
+from scheduler.models import Client, Enrollment, FollowUp, Location, Notification, db
 from scheduler.services.common import get
 
 EDITABLE = ("name", "email", "phone", "preferred_location_ids", "availability",
@@ -43,7 +43,8 @@ def find_by_contact(email: str | None, phone: str | None) -> Client | None:
     if not conditions:
         return None
     return db.session.scalars(
-        sa.select(Client).where(sa.or_(*conditions)).order_by(Client.id)).first()
+        sa.select(Client).where(sa.or_(*conditions), Client.merged_into_id.is_(None))
+        .order_by(Client.id)).first()
 
 
 def _apply(client: Client, data: dict[str, Any]) -> None:
@@ -62,13 +63,18 @@ def _apply(client: Client, data: dict[str, Any]) -> None:
             raise InvalidValue(f"Unknown location {missing[0]}", field="preferred_location_ids")
 
 
-def create_client(data: dict[str, Any], now: datetime, *, commit: bool = True) -> Client:
+def new_client(data: dict[str, Any], now: datetime) -> Client:
+    """Add a client record in the caller's transaction (never commits)."""
     client = Client(name=data["name"], created_at=now, updated_at=now)
     _apply(client, data)
     db.session.add(client)
     db.session.flush()
-    if commit:
-        db.session.commit()
+    return client
+
+
+def create_client(data: dict[str, Any], now: datetime) -> Client:
+    client = new_client(data, now)
+    db.session.commit()
     return client
 
 
@@ -78,6 +84,22 @@ def update_client(client_id: int, data: dict[str, Any], now: datetime) -> Client
     client.updated_at = now
     db.session.commit()
     return client
+
+
+def enrollments_of(client_id: int) -> list[Enrollment]:
+    """A client's enrollments, newest first."""
+    get(Client, client_id, "Client")
+    return list(db.session.scalars(sa.select(Enrollment).where(
+        Enrollment.client_id == client_id).order_by(Enrollment.joined_on.desc(),
+                                                    Enrollment.id.desc())))
+
+
+def messages_of(client_id: int, limit: int = 200) -> list[Notification]:
+    """Messages planned or sent to a client, newest first."""
+    get(Client, client_id, "Client")
+    return list(db.session.scalars(sa.select(Notification).where(
+        Notification.client_id == client_id).order_by(Notification.created_at.desc(),
+                                                      Notification.id.desc()).limit(limit)))
 
 
 def confirm_client(client_id: int, staff_id: int | None, now: datetime) -> Client:

@@ -22,18 +22,30 @@ from scheduler.models import (
 )
 from scheduler.schedule import ExistingSession, Pattern, plan_sessions
 from scheduler.services import outbox
-from scheduler.services.common import get, lock_cohort, seats_taken
-from scheduler.services.seats import seat_freed
+from scheduler.services.common import get
+from scheduler.services.seats import lock_cohort, seats_taken
+from scheduler.services.waitlist import seat_freed
 from scheduler.timeutil import local_today
 
 PATTERN_FIELDS = ("weekdays", "start_time", "minutes", "starts_on", "ends_on")
 
 
 def create_location(name: str, address: str = "", timezone: str = "America/New_York",
-                    ) -> Location:
+                    phone: str = "", reply_to: str = "") -> Location:
     _require_unique(Location, name)
-    location = Location(name=name, address=address, timezone=timezone)
+    location = Location(name=name, address=address, timezone=timezone, phone=phone,
+                        reply_to=reply_to)
     db.session.add(location)
+    db.session.commit()
+    return location
+
+
+def update_location(location_id: int, changes: dict[str, Any]) -> Location:
+    """Change a site's address or how clients reach it (phone, reply-to address)."""
+    location = get(Location, location_id, "Location")
+    for name in ("address", "phone", "reply_to"):
+        if name in changes:
+            setattr(location, name, changes[name])
     db.session.commit()
     return location
 

@@ -31,7 +31,8 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
-from scheduler.services.common import get, seats_by_cohort
+from scheduler.services.common import get
+from scheduler.services.seats import seats_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
 
 ATTENDED = ("present", "late")

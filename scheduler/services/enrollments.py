@@ -6,18 +6,12 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError
 
 from scheduler.config import Policy
-from scheduler.errors import (
-    AlreadyEnrolled,
-    CohortNotOpen,
-    InvalidTransition,
-    InvalidValue,
-    NoSeatLeft,
-)
+from scheduler.errors import InvalidValue
 from scheduler.models import (
     Attendance,
+    AuditEvent,
     Client,
     Cohort,
     Enrollment,
@@ -25,142 +19,166 @@ from scheduler.models import (
     ReturnRequest,
     db,
 )
-from scheduler.services.common import get, lock_cohort, seats_taken
-from scheduler.services.seats import seat_freed
+from scheduler.services import feed_tokens, notices
+from scheduler.services.common import get
+from scheduler.services.seats import (
+    ATTENDED,
+    attended_count,
+    holds_seat,
+    holds_seat_clause,
+    lock_cohort,
+    move_status,
+    seat_client,
+    seats_free,
+    seats_taken,
+    sessions_done,
+)
+from scheduler.services.waitlist import seat_freed
 from scheduler.timeutil import local_today
 
-# status -> statuses it may move to
-TRANSITIONS = {
-    "active": {"paused", "completed", "withdrawn", "moved"},
-    "paused": {"active", "completed", "withdrawn", "moved"},
-    "completed": set(),
-    "withdrawn": set(),
-    "moved": set(),
-}
-ATTENDED = ("present", "late")
-
-
-def closed_cohort_still_joinable(cohort: Cohort, joined_on: date, policy: Policy) -> bool:
-    """A closed cohort takes people only until its Nth group session has begun."""
-    nth = db.session.scalars(
-        sa.select(GroupSession.occurs_on).where(
-            GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled")
-        .order_by(GroupSession.starts_at).offset(policy.closed_join_until_session - 1).limit(1)
-    ).first()
-    return nth is None or joined_on < nth
+__all__ = ["ATTENDED", "attended_count", "change_status", "enroll", "move", "set_credit"]
 
 
 def enroll(client_id: int, cohort_id: int, now: datetime, policy: Policy, *,
            joined_on: date | None = None, credited_sessions: int = 0,
-           return_request_id: int | None = None, holding_offer: bool = False,
-           commit: bool = True) -> Enrollment:
-    """Take a seat in a cohort for a client.
+           staff_id: int | None = None) -> Enrollment:
+    """Staff seat a client in a cohort (the API's POST /enrollments); one commit.
 
-    Raises NoSeatLeft when active enrollments, held pauses and open offers fill
-    the capacity, AlreadyEnrolled when the client is active there already. A
-    ``joined_on`` in the past records an existing roster. ``holding_offer`` means
-    the caller is turning the client's own open offer (already a seat) into this.
+    Goes through the one seat path: their own paused enrollment there is reused
+    with its progress. Raises NoSeatLeft, AlreadyEnrolled, CohortNotOpen. A
+    ``joined_on`` in the past records an existing roster.
     """
-    get(Client, client_id, "Client")
-    cohort = lock_cohort(cohort_id)
-    take_seat(cohort, client_id, now, policy, joined_on=joined_on,
-              holding_offer=holding_offer)
-    enrollment = Enrollment(
-        client_id=client_id, cohort_id=cohort_id, status="active",
-        joined_on=joined_on or local_today(now, ZoneInfo(cohort.location.timezone)),
-        credited_sessions=credited_sessions, return_request_id=return_request_id,
-        created_at=now, updated_at=now)
-    db.session.add(enrollment)
-    try:
-        db.session.flush()
-    except IntegrityError as exc:
-        db.session.rollback()
-        raise AlreadyEnrolled("This client is already in this group") from exc
-    if commit:
-        db.session.commit()
-    return enrollment
-
-
-def take_seat(cohort: Cohort, client_id: int, now: datetime, policy: Policy, *,
-              joined_on: date | None = None, holding_offer: bool = False) -> None:
-    """Check, under the cohort's lock, that this client may take a seat now.
-
-    ``holding_offer`` means a seat is already held for this client (their open
-    offer, or their own paused enrollment's hold), so it is not counted again.
-    """
-    if cohort.status != "running":
-        raise CohortNotOpen(f"{cohort.name} is {cohort.status}; it takes no enrollments now")
-    already = db.session.scalar(sa.select(Enrollment.id).where(
-        Enrollment.client_id == client_id, Enrollment.cohort_id == cohort.id,
-        Enrollment.status == "active"))
-    if already is not None:
-        raise AlreadyEnrolled("This client is already in this group")
-    if cohort.mode == "closed":
-        day = joined_on or local_today(now, ZoneInfo(cohort.location.timezone))
-        if not closed_cohort_still_joinable(cohort, day, policy):
-            raise CohortNotOpen(f"{cohort.name} is a closed group past its third session")
-    if not holding_offer and seats_taken(cohort.id, now) >= cohort.capacity:
-        raise NoSeatLeft(f"{cohort.name} has no seat left", field="cohort_id")
+    seated = seat_client(client_id, cohort_id, now, policy, joined_on=joined_on,
+                         credited_sessions=credited_sessions)
+    if staff_id is not None:
+        _audit(staff_id, "enrollment.create", seated.enrollment, now,
+               {"for_client": client_id, "cohort_id": cohort_id,
+                "reused": seated.reused})
+    db.session.commit()
+    return seated.enrollment
 
 
 def change_status(enrollment_id: int, status: str, now: datetime, policy: Policy, *,
-                  release_hold: bool = False, commit: bool = True) -> Enrollment:
-    """Move an enrollment through its life.
+                  release_hold: bool = False, staff_id: int | None = None,
+                  reason: str | None = None, commit: bool = True) -> Enrollment:
+    """Move an enrollment through its life (``Enrollment.TRANSITIONS``).
 
     Leaving frees the seat at once; a pause holds it for ``pause_hold_days``
     unless ``release_hold`` (which also releases the hold of a paused one).
-    Whenever the enrollment stops holding a seat, the seat goes to the waitlist.
+    Resuming goes through the one seat path. Whenever the enrollment stops
+    holding a seat, the seat goes to the next in line (``waitlist.seat_freed``).
+    ``commit=False`` is for the jobs that pause many in one transaction.
     """
     enrollment = get(Enrollment, enrollment_id, "Enrollment")
     cohort = lock_cohort(enrollment.cohort_id)
     old = enrollment.status
-    if status == old == "paused" and release_hold:
-        _release(enrollment, cohort, now)
+    if status == "active" and old == "paused":
+        seat_client(enrollment.client_id, cohort.id, now, policy)
+    elif status == old == "paused" and release_hold:
+        _release(enrollment, cohort, now, policy)
     elif status != old:
-        if status not in TRANSITIONS[old]:
-            raise InvalidTransition(f"An enrollment that is {old} cannot become {status}",
-                                    field="status")
-        if status == "active":
-            holding = enrollment.hold_until is not None and enrollment.hold_until > now
-            take_seat(cohort, enrollment.client_id, now, policy, holding_offer=holding)
-            enrollment.paused_at = enrollment.hold_until = None
-        elif status == "paused":
+        held_before = holds_seat(old, enrollment.hold_until, now)
+        move_status(enrollment, status, now)
+        if status == "paused":
             enrollment.paused_at = now
             enrollment.hold_until = None if release_hold else now + timedelta(
                 days=policy.pause_hold_days)
         else:
             enrollment.left_on = local_today(now, ZoneInfo(cohort.location.timezone))
             enrollment.hold_until = None
-        enrollment.status = status
-        enrollment.updated_at = now
         db.session.flush()
         if status == "withdrawn":
-            from calendars.tokens import revoke_if_client_left
-
-            revoke_if_client_left(enrollment.client_id, now)
-        if status != "active" and enrollment.hold_until is None:
-            seat_freed(cohort.id, now)
+            feed_tokens.revoke_if_client_left(enrollment.client_id, now)
+        if held_before and not holds_seat(status, enrollment.hold_until, now):
+            seat_freed(cohort.id, now, policy=policy)
+    if staff_id is not None and (status != old or release_hold):
+        _audit(staff_id, "enrollment.status", enrollment, now,
+               {"from": old, "to": status, "release_hold": release_hold,
+                **({"reason": reason} if reason else {})})
     if commit:
         db.session.commit()
     return enrollment
 
 
-def _release(enrollment: Enrollment, cohort: Cohort, now: datetime) -> None:
+def _release(enrollment: Enrollment, cohort: Cohort, now: datetime, policy: Policy) -> None:
     if enrollment.hold_until is not None:
         enrollment.hold_until = None
         enrollment.updated_at = now
         db.session.flush()
-        seat_freed(cohort.id, now)
+        seat_freed(cohort.id, now, policy=policy)
 
 
-def release_expired_holds(now: datetime) -> int:
+def release_expired_holds(now: datetime, policy: Policy | None = None) -> int:
     """Job: paused seats whose hold ran out go to the next in line."""
     rows = list(db.session.scalars(sa.select(Enrollment).where(
         Enrollment.status == "paused", Enrollment.hold_until <= now)))
     for enrollment in rows:
-        _release(enrollment, lock_cohort(enrollment.cohort_id), now)
+        enrollment.hold_until = None
+        enrollment.updated_at = now
+        db.session.flush()
+        seat_freed(enrollment.cohort_id, now, policy=policy)
     db.session.commit()
     return len(rows)
+
+
+def move(enrollment_id: int, to_cohort_id: int, now: datetime, policy: Policy, *,
+         staff_id: int | None = None, reason: str | None = None) -> Enrollment:
+    """Move a person to another group, keeping every session done: the old
+    enrollment ends as ``moved`` (its seat goes to the next in line) and the new
+    seat carries attended plus credited. They are told when and where. One commit.
+    """
+    old = get(Enrollment, enrollment_id, "Enrollment")
+    if old.status not in ("active", "paused"):
+        move_status(old, "moved", now)  # 409 with the life cycle's words
+    if to_cohort_id == old.cohort_id:
+        raise InvalidValue("Choose another group than the one they are in",
+                           field="cohort_id")
+    for cohort_id in sorted({old.cohort_id, to_cohort_id}):
+        lock_cohort(cohort_id)
+    done = sessions_done(old)
+    held_before = holds_seat(old.status, old.hold_until, now)
+    seated = seat_client(old.client_id, to_cohort_id, now, policy, credited_sessions=done)
+    move_status(old, "moved", now)
+    old.hold_until = None
+    old.left_on = local_today(now, ZoneInfo(old.cohort.location.timezone))
+    db.session.flush()
+    if held_before:
+        seat_freed(old.cohort_id, now, policy=policy)
+    notices.tell_seated(seated.enrollment, now, occurrence=f"moved-{old.id}")
+    if staff_id is not None:
+        _audit(staff_id, "enrollment.move", seated.enrollment, now,
+               {"from_enrollment": old.id, "from_cohort": old.cohort_id,
+                "to_cohort": to_cohort_id, "sessions_carried": done,
+                **({"reason": reason} if reason else {})})
+    db.session.commit()
+    return seated.enrollment
+
+
+def set_credit(enrollment_id: int, credited_sessions: int, reason: str, now: datetime, *,
+               staff_id: int | None) -> Enrollment:
+    """Staff set the sessions credited to an enrollment, with a reason (audited):
+    the only way credit ever goes down."""
+    if not (reason or "").strip():
+        raise InvalidValue("Say why the credit changes", field="reason")
+    enrollment = get(Enrollment, enrollment_id, "Enrollment")
+    total = enrollment.cohort.track.sessions_to_complete
+    if not 0 <= credited_sessions <= total:
+        raise InvalidValue(f"Credit between 0 and {total} sessions",
+                           field="credited_sessions")
+    old = enrollment.credited_sessions
+    enrollment.credited_sessions = credited_sessions
+    enrollment.updated_at = now
+    _audit(staff_id, "enrollment.credit", enrollment, now,
+           {"from": old, "to": credited_sessions, "reason": reason.strip()})
+    db.session.commit()
+    return enrollment
+
+
+def _audit(staff_id: int | None, action: str, enrollment: Enrollment, now: datetime,
+           detail: dict) -> None:
+    db.session.flush()
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action=action, entity="enrollment",
+                              entity_id=enrollment.id, detail=detail))
 
 
 def record_attendance(session_id: int, marks: list[dict], staff_id: int | None,
@@ -203,22 +221,11 @@ def record_attendance(session_id: int, marks: list[dict], staff_id: int | None,
     return sorted(existing.values(), key=lambda a: a.client_id)
 
 
-def attended_count(enrollment: Enrollment) -> int:
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Attendance).join(GroupSession).where(
-            GroupSession.cohort_id == enrollment.cohort_id,
-            Attendance.client_id == enrollment.client_id,
-            Attendance.status.in_(ATTENDED),
-            GroupSession.occurs_on >= enrollment.joined_on,
-        )) or 0
-
-
 def _complete_if_done(enrollment: Enrollment, cohort: Cohort, now: datetime,
                       policy: Policy) -> None:
     if enrollment.status != "active":
         return
-    done = attended_count(enrollment) + enrollment.credited_sessions
-    if done >= cohort.track.sessions_to_complete:
+    if sessions_done(enrollment) >= cohort.track.sessions_to_complete:
         change_status(enrollment.id, "completed", now, policy, commit=False)
 
 
@@ -242,8 +249,6 @@ def roster(cohort_id: int, now: datetime) -> tuple[Cohort, list[Enrollment], int
     """The cohort, its active and seat-holding paused enrollments, and seats left."""
     cohort = get(Cohort, cohort_id, "Cohort")
     rows = list(db.session.scalars(sa.select(Enrollment).where(
-        Enrollment.cohort_id == cohort_id,
-        sa.or_(Enrollment.status == "active",
-               sa.and_(Enrollment.status == "paused", Enrollment.hold_until > now)),
+        Enrollment.cohort_id == cohort_id, holds_seat_clause(now),
     ).order_by(Enrollment.joined_on, Enrollment.id)))
-    return cohort, rows, max(cohort.capacity - seats_taken(cohort_id, now), 0)
+    return cohort, rows, seats_free(cohort.capacity, seats_taken(cohort_id, now))

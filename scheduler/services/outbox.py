@@ -77,18 +77,20 @@ def _policy() -> Policy:
 def queue(kind: str, client: Client, *, subject_ref: str, occurrence: str, due_at: datetime,
           now: datetime, payload: dict[str, Any] | None = None,
           expires_at: datetime | None = None, tz: ZoneInfo | None = None,
-          ) -> list[Notification]:
+          to: Sequence[tuple[str, str]] | None = None) -> list[Notification]:
     """Plan one message per reachable channel; planning the same key twice adds nothing.
 
     ``kind`` names the template (reminder, offer, cancellation, welcome_back, ...);
     ``subject_ref`` the record it is about ("group_session:12"); ``occurrence``
     tells apart messages about the same record (the reminder's lead time, the
     offer's id, the session's revision). SMS due in quiet hours (in ``tz``, the
-    program's zone by default) is deferred to the morning.
+    program's zone by default) is deferred to the morning. ``to`` sends to these
+    (channel, recipient) pairs instead of the client's own choices (a reply on the
+    channel a request came in by).
     """
     policy = _policy()
     made = []
-    for channel, recipient in channels_for(client):
+    for channel, recipient in (channels_for(client) if to is None else to):
         key = message_key(kind, subject_ref, client.id, channel, occurrence)
         exists = db.session.scalar(sa.select(Notification.id).where(Notification.key == key))
         if exists is not None:

@@ -30,7 +30,8 @@ from scheduler.models import (
     db,
 )
 from scheduler.services import returns
-from scheduler.services.common import get, seats_by_cohort
+from scheduler.services.common import get
+from scheduler.services.seats import seats_by_cohort
 from scheduler.services.console import Seats
 from scheduler.timeutil import as_utc
 

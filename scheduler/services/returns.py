@@ -2,7 +2,8 @@
 and time back to group.
 
 Each use case takes ids/values and ``now``, loads, applies the pure rules in
-``scheduler/placement.py`` and commits once (or not at all with ``commit=False``).
+``scheduler/placement.py`` and commits once. Every seat is taken through
+``seats.seat_client``, which reuses the person's own enrollment and carries credit.
 
 Forming cohorts: a fresh group of returners is a ``Cohort`` with status
 ``forming`` and ``for_returners`` set, and no group sessions until it opens.
@@ -33,6 +34,7 @@ from scheduler.errors import (
 )
 from scheduler.models import (
     CHECKIN_MODES,
+    LIVE_ENROLLMENT,
     RETURN_CHANNELS,
     Attendance,
     AuditEvent,
@@ -44,6 +46,7 @@ from scheduler.models import (
     FormingMember,
     GroupSession,
     Location,
+    Notification,
     PlacementDecision,
     Reentry,
     ReturnRequest,
@@ -53,12 +56,21 @@ from scheduler.models import (
     db,
 )
 from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
-from scheduler.services import enrollments, outbox
-from scheduler.services.clients import create_client, email_key, find_by_contact, phone_key
+from scheduler.services import feed_tokens, notices, outbox
+from scheduler.services.clients import email_key, find_by_contact, new_client, phone_key
 from scheduler.services.cohorts import materialise, pattern_of
-from scheduler.services.common import get, lock_cohort, seats_by_cohort, seats_taken
-from scheduler.services.seats import seat_freed
-from scheduler.services.waitlist import join_waitlist
+from scheduler.services.common import get
+from scheduler.services.seats import (
+    ATTENDED,
+    end_other_paused,
+    holds_seat,
+    lock_cohort,
+    seat_client,
+    seats_by_cohort,
+    seats_taken,
+    sessions_done,
+)
+from scheduler.services.waitlist import join_waitlist, place_of, seat_freed
 from scheduler.timeutil import local_today
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -66,7 +78,6 @@ EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # tabs stay, for messages
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_MESSAGE = 5000
-ATTENDED = enrollments.ATTENDED
 
 
 # --- return requests -------------------------------------------------------------
@@ -113,8 +124,7 @@ def _one_at_a_time_per_contact(email: str | None, phone: str | None) -> None:
 
 
 def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
-                  staff_id: int | None = None, commit: bool = True,
-                  ) -> tuple[ReturnRequest, bool]:
+                  staff_id: int | None = None) -> tuple[ReturnRequest, bool]:
     """Record "I'd like to come back". Returns (request, joined_open_request).
 
     Matches an existing client by normalised email or phone, or creates one
@@ -129,9 +139,8 @@ def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
     _one_at_a_time_per_contact(data["email"], data["phone"])
     client = find_by_contact(data["email"], data["phone"])
     if client is None:
-        client = create_client({"name": data["name"], "email": data["email"],
-                                "phone": data["phone"], "needs_confirmation": True},
-                               now, commit=False)
+        client = new_client({"name": data["name"], "email": data["email"],
+                             "phone": data["phone"], "needs_confirmation": True}, now)
         db.session.add(FollowUp(kind="confirm_client", client_id=client.id,
                                 note="New person from a return request: please confirm "
                                      "who they are", created_at=now, updated_at=now))
@@ -158,11 +167,76 @@ def submit_return(data: dict[str, Any], channel: str, now: datetime, *,
         db.session.flush()
         outbox.queue("welcome_back", client, subject_ref=f"return_request:{request.id}",
                      occurrence="1", due_at=now, now=now,
+                     to=notices.routes_for(client, request),
                      payload={"return_request_id": request.id})
     db.session.flush()
-    if commit:
-        db.session.commit()
+    db.session.commit()
     return request, joined
+
+
+def link_to_client(return_id: int, client_id: int, staff_id: int | None,
+                   now: datetime) -> ReturnRequest:
+    """Staff recognised the person behind a request: it (with its check-in, answers
+    and messages) moves to their own record, so their history and progress count.
+
+    The contact details given on the request become the record's, the old ones are
+    kept in ``former_contacts``; a record made only for this request is marked as
+    merged into theirs. Audited in the same transaction.
+    """
+    request = _lock_request(return_id)
+    target = get(Client, client_id, "Client", "client_id")
+    if target.merged_into_id is not None:
+        raise InvalidValue("That record was merged into another; choose that one",
+                           field="client_id")
+    old = request.client
+    if old.id == target.id:
+        raise InvalidTransition("This request is already linked to that client",
+                                field="client_id")
+    if request.status == "placed":
+        raise InvalidTransition("This request is placed already; link it before placing")
+    # a record made only for this request has nothing else: it folds into theirs
+    only_this = old.needs_confirmation and not db.session.scalar(
+        sa.select(sa.func.count()).select_from(Enrollment).where(
+            Enrollment.client_id == old.id)) and not db.session.scalar(
+        sa.select(sa.func.count()).select_from(ReturnRequest).where(
+            ReturnRequest.client_id == old.id, ReturnRequest.id != request.id))
+    _take_contacts(target, request, now)
+    request.client_id = target.id
+    request.updated_at = now
+    for model in (CheckIn, FormingMember, WaitlistEntry):
+        db.session.execute(sa.update(model).where(
+            model.client_id == old.id, model.return_request_id == request.id)
+            .values(client_id=target.id).execution_options(synchronize_session=False))
+    if only_this:
+        for model in (FollowUp, Notification):
+            db.session.execute(sa.update(model).where(model.client_id == old.id)
+                               .values(client_id=target.id)
+                               .execution_options(synchronize_session=False))
+        old.merged_into_id, old.needs_confirmation, old.updated_at = target.id, False, now
+        for item in db.session.scalars(sa.select(FollowUp).where(
+                FollowUp.client_id == target.id, FollowUp.kind == "confirm_client",
+                FollowUp.resolved_at.is_(None))):
+            item.resolved_at, item.resolved_by, item.updated_at = now, staff_id, now
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action="return_request.link",
+                              entity="return_request", entity_id=request.id,
+                              detail={"from_client": old.id, "to_client": target.id,
+                                      "merged": only_this}))
+    db.session.commit()
+    return request
+
+
+def _take_contacts(client: Client, request: ReturnRequest, now: datetime) -> None:
+    history = list(client.former_contacts or [])
+    for kind, new in (("email", request.email), ("phone", request.phone)):
+        current = getattr(client, kind)
+        key = email_key if kind == "email" else phone_key
+        if new and key(new) != key(current):
+            if current:
+                history.append({"kind": kind, "value": current, "until": now.isoformat()})
+            setattr(client, kind, new)
+    client.former_contacts = history
+    client.email_key, client.phone_key = email_key(client.email), phone_key(client.phone)
+    client.updated_at = now
 
 
 def list_returns(status: str | None = None, client_id: int | None = None) -> sa.Select:
@@ -324,13 +398,12 @@ def _history(client: Client, now: datetime) -> placement.History:
         counted = [a for a in attended if a[1] >= as_of - timedelta(hours=12)]
     prior_cohort_id = attended[-1][2] if attended else (
         client_enrollments[-1].cohort_id if client_enrollments else None)
-    holds = False
+    holds = live = False
     active: set[int] = set()
     for e in client_enrollments:
-        seat = e.status == "active" or (e.status == "paused" and e.hold_until is not None
-                                        and e.hold_until > now)
-        if e.cohort_id == prior_cohort_id and seat:
-            holds = True
+        if e.cohort_id == prior_cohort_id and e.status in LIVE_ENROLLMENT:
+            live = True
+            holds = holds or holds_seat(e.status, e.hold_until, now)
         elif e.status == "active":
             active.add(e.cohort_id)
     waiting = frozenset(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
@@ -342,9 +415,8 @@ def _history(client: Client, now: datetime) -> placement.History:
         attended_at=tuple(a[1] for a in counted), carried=carried,
         last_attended_at=attended[-1][1] if attended else None,
         prior_cohort_id=prior_cohort_id, prior_enrollment_holds_seat=holds,
-        active_cohort_ids=frozenset(active), waiting_cohort_ids=waiting,
-        forming_cohort_ids=forming,
-        preferred_location_ids=tuple(client.preferred_location_ids or ()))
+        prior_enrollment_live=live, active_cohort_ids=frozenset(active),
+        waiting_cohort_ids=waiting, forming_cohort_ids=forming)
 
 
 def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
@@ -444,7 +516,7 @@ def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
           policy: Policy, *, credited_sessions: int | None = None) -> Placement:
     """Take the chosen option in one transaction and record the decision.
 
-    The seat is taken under the cohort's lock (``enrollments.enroll``), so two
+    The seat is taken under the cohort's lock (``seats.seat_client``), so two
     coordinators can never overfill a group; an option that is no longer on
     offer is refused (409) rather than guessed at.
     """
@@ -470,19 +542,29 @@ def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
         credit = credited_sessions
     result = Placement(decision=None, option=option)  # type: ignore[arg-type]
     if kind in ("resume", "join"):
-        result.enrollment = _seat(request, cohort_id, credit, now, policy)
+        seated = seat_client(request.client_id, cohort_id, now, policy,
+                             credited_sessions=credit, return_request_id=request.id)
+        result.enrollment = seated.enrollment
+        for freed_id in end_other_paused(request.client_id, cohort_id, now):
+            seat_freed(freed_id, now, policy=policy)
+        notices.tell_seated(seated.enrollment, now, return_request_id=request.id,
+                            occurrence=f"request-{request.id}")
     elif kind == "waitlist":
-        result.waitlist_entry = join_waitlist(request.client_id, cohort_id, now,
-                                              return_request_id=request.id, commit=False)
+        entry = join_waitlist(request.client_id, cohort_id, now, credited_sessions=credit,
+                              return_request_id=request.id, policy=policy)
+        result.waitlist_entry = entry
+        if entry.status == "waiting":  # an offer made at once tells them itself
+            notices.tell_waiting(entry, place_of(entry.id).position, now)
     else:
         if fresh_new is not None:
             cohort_id = _forming_cohort_for(*fresh_new, now, policy).id
         result.forming_member = _join_forming(request, cohort_id, credit, now)
+    _check_in_settled(request.id, now)
+    done = sessions_done(result.enrollment) if result.enrollment else credit
     decision = PlacementDecision(
         return_request_id=request.id, kind=kind,
         cohort_id=cohort_id,
-        chosen={**option.as_dict(), "credited_sessions": (
-            result.enrollment.credited_sessions if result.enrollment else credit)},
+        chosen={**option.as_dict(), "credited_sessions": done},
         offered=[o.as_dict() for o in ranking.options], decided_by=staff_id, decided_at=now,
         enrollment_id=result.enrollment.id if result.enrollment else None,
         waitlist_entry_id=result.waitlist_entry.id if result.waitlist_entry else None)
@@ -494,20 +576,18 @@ def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
     return result
 
 
-def _seat(request: ReturnRequest, cohort_id: int, credit: int, now: datetime,
-          policy: Policy) -> Enrollment:
-    """Back into a group: reactivate their own enrollment there, or take a new seat."""
-    own = db.session.scalars(sa.select(Enrollment).where(
-        Enrollment.client_id == request.client_id, Enrollment.cohort_id == cohort_id,
-        Enrollment.status.in_(("active", "paused"))).order_by(Enrollment.id.desc())).first()
-    if own is not None:
-        if own.status == "paused":
-            enrollments.change_status(own.id, "active", now, policy, commit=False)
-        own.return_request_id = request.id
-        return own
-    return enrollments.enroll(request.client_id, cohort_id, now, policy,
-                              credited_sessions=credit, return_request_id=request.id,
-                              commit=False)
+def _check_in_settled(return_id: int, now: datetime) -> None:
+    """Placement settles the check-in: one that has happened is done, one still ahead
+    is cancelled, and its pending reminders with it."""
+    row = current_check_in(return_id)
+    if row is None or row.status != "booked":
+        return
+    row.status = "done" if row.at <= now else "cancelled"
+    row.revision += 1
+    row.updated_at = now
+    if row.status == "cancelled":
+        outbox.cancel_pending(f"check_in:{row.id}", ("checkin_reminder",), now,
+                              reason="placed before the check-in")
 
 
 def _forming_cohort_for(location_id: int, track_id: int, daypart: str, now: datetime,
@@ -594,10 +674,12 @@ def _enroll_members(members: list[FormingMember], cohort: Cohort, joined_on: dat
                     now: datetime, policy: Policy) -> list[Enrollment]:
     made = []
     for member in members:
-        enrollment = enrollments.enroll(
+        enrollment = seat_client(
             member.client_id, cohort.id, now, policy, joined_on=joined_on,
             credited_sessions=member.credited_sessions,
-            return_request_id=member.return_request_id, commit=False)
+            return_request_id=member.return_request_id).enrollment
+        for freed_id in end_other_paused(member.client_id, cohort.id, now):
+            seat_freed(freed_id, now, policy=policy)
         member.status, member.enrollment_id, member.updated_at = "enrolled", enrollment.id, now
         made.append(enrollment)
     return made
@@ -606,10 +688,15 @@ def _enroll_members(members: list[FormingMember], cohort: Cohort, joined_on: dat
 def _tell_members(members: list[FormingMember], cohort: Cohort, first: datetime | None,
                   now: datetime) -> None:
     for member in members:
+        request = (db.session.get(ReturnRequest, member.return_request_id)
+                   if member.return_request_id else None)
+        feed_tokens.ensure("client", member.client_id, now, notices.feed_key())
         outbox.queue("cohort_opened", member.client, subject_ref=f"cohort:{cohort.id}",
                      occurrence="1", due_at=now, now=now,
-                     payload={"cohort_id": cohort.id,
-                              "first_session_at": first.isoformat() if first else None})
+                     to=notices.routes_for(member.client, request),
+                     payload={"cohort_id": cohort.id, "enrollment_id": member.enrollment_id,
+                              "first_session_at": first.isoformat() if first else None,
+                              "feed_link": True})
 
 
 def open_forming(cohort_id: int, staff_id: int | None, now: datetime, policy: Policy, *,

@@ -1,16 +1,271 @@
-"""The one place every freed seat is announced.
+"""Seats have one home: the cohort lock, the seat count, what holds a seat, the
+closed-group joining window, how credit carries, and seating a client.
 
-Withdrawal, completion, a move, a released pause hold, staff removal, a raised
-capacity and a cohort opening all call ``seat_freed`` inside their own
-transaction, so the offer (if anyone waits) commits together with the change.
+Every way into a group (resume, join, an offer accepted from the page or recorded
+by staff, a forming group opened or merged, staff enrolling, a move) calls
+``seat_client``. It runs under the cohort's lock, reuses the person's own live
+enrollment in that group (so their progress carries, never split or lost), and
+never commits: the use case that called it does, once.
+
+This module sits at the bottom of ``scheduler/services``: it imports no other use
+case. Offering a freed seat to the next in line lives one layer up
+(``waitlist.seat_freed``), and every caller that frees a seat calls that.
+
+The rules themselves are plain functions (``holds_seat``, ``seats_free``,
+``carried_credit``, ``closed_window_open``) with no database, so they are tested
+without one.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from scheduler.config import Policy
+from scheduler.errors import (
+    AlreadyEnrolled,
+    CohortNotOpen,
+    InvalidTransition,
+    NoSeatLeft,
+    NotFound,
+)
+from scheduler.models import (
+    LIVE_ENROLLMENT,
+    Attendance,
+    Client,
+    Cohort,
+    Enrollment,
+    GroupSession,
+    SeatOffer,
+    StatusChangeRefused,
+    db,
+)
+from scheduler.services.common import get
+from scheduler.timeutil import local_today
+
+ATTENDED = ("present", "late")
 
 
-def seat_freed(cohort_id: int, now: datetime) -> None:
-    from scheduler.services.waitlist import offer_free_seats
+# --- the rules, as plain functions ---------------------------------------------------
 
-    offer_free_seats(cohort_id, now)
+def holds_seat(status: str, hold_until: datetime | None, now: datetime) -> bool:
+    """An active enrollment holds a seat; a paused one only while its hold lasts."""
+    return status == "active" or (status == "paused" and hold_until is not None
+                                  and hold_until > now)
+
+
+def seats_free(capacity: int, taken: int) -> int:
+    return max(capacity - taken, 0)
+
+
+def closed_window_open(scheduled_starts_on: list[date], day: date, join_until: int) -> bool:
+    """A closed cohort takes people only until its ``join_until``-th scheduled
+    group session has begun (``scheduled_starts_on`` in order)."""
+    if len(scheduled_starts_on) < join_until:
+        return True
+    return day < scheduled_starts_on[join_until - 1]
+
+
+def carried_credit(done_here: int, agreed: int) -> int:
+    """The credit an enrollment needs so that its sessions done (attended there plus
+    credited) are at least ``agreed``: credit carries and never goes down."""
+    return max(agreed - done_here, 0)
+
+
+# --- the same rules in SQL -----------------------------------------------------------
+
+def holds_seat_clause(now: datetime):
+    """``holds_seat`` as a SQL condition on Enrollment."""
+    return sa.or_(Enrollment.status == "active",
+                  sa.and_(Enrollment.status == "paused", Enrollment.hold_until > now))
+
+
+def lock_cohort(cohort_id: int) -> Cohort:
+    """Load a cohort and hold its row lock until commit.
+
+    On PostgreSQL this is ``SELECT ... FOR UPDATE``; on SQLite every write
+    transaction already begins IMMEDIATE, so the whole database is held. Either
+    way two seat-takers for one cohort run one after the other.
+    """
+    cohort = db.session.execute(
+        sa.select(Cohort).where(Cohort.id == cohort_id).with_for_update()
+    ).scalar_one_or_none()
+    if cohort is None:
+        raise NotFound(f"Cohort {cohort_id} was not found", field="cohort_id")
+    return cohort
+
+
+def seats_taken(cohort_id: int, now: datetime) -> int:
+    """Active enrollments, paused ones still holding their seat, and open offers."""
+    enrolled = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Enrollment).where(
+            Enrollment.cohort_id == cohort_id, holds_seat_clause(now)))
+    offered = db.session.scalar(
+        sa.select(sa.func.count()).select_from(SeatOffer).where(
+            SeatOffer.cohort_id == cohort_id, SeatOffer.status == "open"))
+    return int(enrolled or 0) + int(offered or 0)
+
+
+def seats_by_cohort(now: datetime) -> dict[int, dict[str, int]]:
+    """{cohort_id: {"enrolled", "held", "offered"}} for every cohort in one pass each."""
+    counts: dict[int, dict[str, int]] = {}
+
+    def bucket(cid: int) -> dict[str, int]:
+        return counts.setdefault(cid, {"enrolled": 0, "held": 0, "offered": 0})
+
+    rows = db.session.execute(
+        sa.select(Enrollment.cohort_id, Enrollment.status, sa.func.count())
+        .where(holds_seat_clause(now)).group_by(Enrollment.cohort_id, Enrollment.status))
+    for cid, status, n in rows:
+        bucket(cid)["enrolled" if status == "active" else "held"] += n
+    rows = db.session.execute(
+        sa.select(SeatOffer.cohort_id, sa.func.count())
+        .where(SeatOffer.status == "open").group_by(SeatOffer.cohort_id))
+    for cid, n in rows:
+        bucket(cid)["offered"] += n
+    return counts
+
+
+def closed_cohort_still_joinable(cohort: Cohort, day: date, policy: Policy) -> bool:
+    starts = list(db.session.scalars(
+        sa.select(GroupSession.occurs_on).where(
+            GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled")
+        .order_by(GroupSession.starts_at).limit(policy.closed_join_until_session)))
+    return closed_window_open(starts, day, policy.closed_join_until_session)
+
+
+def takes_people(cohort: Cohort, now: datetime, policy: Policy,
+                 day: date | None = None) -> bool:
+    """Whether the cohort takes anyone now: running, and for a closed group, still
+    inside its joining window."""
+    if cohort.status != "running":
+        return False
+    if cohort.mode == "closed":
+        day = day or local_today(now, ZoneInfo(cohort.location.timezone))
+        return closed_cohort_still_joinable(cohort, day, policy)
+    return True
+
+
+def live_enrollment(client_id: int, cohort_id: int) -> Enrollment | None:
+    """The client's one live (active or paused) enrollment in a cohort, if any."""
+    return db.session.scalars(sa.select(Enrollment).where(
+        Enrollment.client_id == client_id, Enrollment.cohort_id == cohort_id,
+        Enrollment.status.in_(LIVE_ENROLLMENT))
+        .execution_options(populate_existing=True)).first()
+
+
+def attended_count(enrollment: Enrollment) -> int:
+    """Group sessions of this enrollment's cohort the client attended since joining."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(Attendance).join(GroupSession).where(
+            GroupSession.cohort_id == enrollment.cohort_id,
+            Attendance.client_id == enrollment.client_id,
+            Attendance.status.in_(ATTENDED),
+            GroupSession.occurs_on >= enrollment.joined_on,
+        )) or 0
+
+
+def sessions_done(enrollment: Enrollment) -> int:
+    """Attended plus credited: what the roster shows as done toward the track."""
+    return attended_count(enrollment) + enrollment.credited_sessions
+
+
+def move_status(row, status: str, now: datetime) -> None:
+    """Change a status through the model's allowed transitions (409 otherwise)."""
+    try:
+        row.move_to(status, now)
+    except StatusChangeRefused as exc:
+        raise InvalidTransition(str(exc), field="status") from exc
+
+
+# --- seating a client ----------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Seated:
+    """What ``seat_client`` did: the enrollment, whether it reused the person's own
+    (``reused``), and whether a second seat held for them was given back
+    (``freed_extra``: the caller offers it on)."""
+
+    enrollment: Enrollment
+    reused: bool
+    freed_extra: bool
+
+
+def seat_client(client_id: int, cohort_id: int, now: datetime, policy: Policy, *,
+                credited_sessions: int = 0, joined_on: date | None = None,
+                return_request_id: int | None = None, holding_offer: bool = False,
+                ) -> Seated:
+    """Seat a client in a cohort, under its lock. Never commits.
+
+    * Their own paused enrollment there is reactivated (its hold, if it lasts, is
+      their seat) and keeps its progress; ``credited_sessions`` only ever raises
+      what it counts (``carried_credit``).
+    * Otherwise a new enrollment starts with ``credited_sessions``.
+    * ``holding_offer``: an open offer already holds a seat for them (the caller
+      turns it into this enrollment), so no free seat is needed. When their own
+      held pause was a seat as well, one of the two is given back
+      (``freed_extra``).
+
+    Raises AlreadyEnrolled (active there already), CohortNotOpen (not running, or
+    a closed group past its window), NoSeatLeft.
+    """
+    get(Client, client_id, "Client")
+    cohort = lock_cohort(cohort_id)
+    if cohort.status != "running":
+        raise CohortNotOpen(f"{cohort.name} is {cohort.status}; it takes no enrollments now")
+    own = live_enrollment(client_id, cohort_id)
+    if own is not None and own.status == "active":
+        raise AlreadyEnrolled("This client is already in this group")
+    own_hold = own is not None and holds_seat(own.status, own.hold_until, now)
+    if own is None and not takes_people(cohort, now, policy, joined_on):
+        raise CohortNotOpen(f"{cohort.name} is a closed group past its "
+                            f"{_ordinal(policy.closed_join_until_session)} session")
+    if not (holding_offer or own_hold) and seats_taken(cohort.id, now) >= cohort.capacity:
+        raise NoSeatLeft(f"{cohort.name} has no seat left", field="cohort_id")
+    if own is not None:
+        own.credited_sessions += carried_credit(sessions_done(own), credited_sessions)
+        move_status(own, "active", now)
+        own.paused_at = own.hold_until = None
+        if return_request_id is not None:
+            own.return_request_id = return_request_id
+        db.session.flush()
+        return Seated(own, True, holding_offer and own_hold)
+    enrollment = Enrollment(
+        client_id=client_id, cohort_id=cohort_id, status="active",
+        joined_on=joined_on or local_today(now, ZoneInfo(cohort.location.timezone)),
+        credited_sessions=credited_sessions, return_request_id=return_request_id,
+        created_at=now, updated_at=now)
+    db.session.add(enrollment)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:
+        raise AlreadyEnrolled("This client is already in this group") from exc
+    return Seated(enrollment, False, False)
+
+
+def _ordinal(n: int) -> str:
+    return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
+
+
+def end_other_paused(client_id: int, kept_cohort_id: int, now: datetime) -> list[int]:
+    """A person seated in one group leaves their paused places in others (ended as
+    ``moved``; their progress is carried by the seat they took). Returns the cohorts
+    whose held seat this gave back, for the caller to offer on."""
+    freed = []
+    paused = list(db.session.scalars(sa.select(Enrollment).where(
+        Enrollment.client_id == client_id, Enrollment.status == "paused",
+        Enrollment.cohort_id != kept_cohort_id).order_by(Enrollment.cohort_id)))
+    for enrollment in paused:
+        cohort = lock_cohort(enrollment.cohort_id)
+        if holds_seat(enrollment.status, enrollment.hold_until, now):
+            freed.append(cohort.id)
+        move_status(enrollment, "moved", now)
+        enrollment.hold_until = None
+        enrollment.left_on = local_today(now, ZoneInfo(cohort.location.timezone))
+    db.session.flush()
+    return freed

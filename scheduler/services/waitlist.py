@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from itsdangerous import BadData, URLSafeSerializer
@@ -34,6 +35,7 @@ from scheduler.errors import (
     OfferExpired,
 )
 from scheduler.models import (
+    LIVE_WAITLIST,
     AuditEvent,
     Client,
     Cohort,
@@ -45,24 +47,31 @@ from scheduler.models import (
     db,
 )
 from scheduler.security import new_token, token_hash
-from scheduler.services import outbox
-from scheduler.services.common import get, lock_cohort, seats_taken
-from scheduler.timeutil import local_today
+from scheduler.services import notices, outbox
+from scheduler.services.common import get
+from scheduler.services.seats import (
+    end_other_paused,
+    lock_cohort,
+    move_status,
+    seat_client,
+    seats_free,
+    seats_taken,
+    takes_people,
+)
 from scheduler.waitlist import (
     InLine,
     choose_offers,
     front_priority,
-    offer_expires_at,
     offer_has_lapsed,
+    offer_terms,
     positions,
-    seats_free,
 )
 
-LIVE = ("waiting", "offered")
-OFFER_SALT = "regroup.seat-offer"
-DECLINED_REASON = "Said no to an offered seat"
-EXPIRED_REASON = "An offered seat was not answered in time"
+LIVE = LIVE_WAITLIST
+DECLINED_REASON = "Asked to come off the list"
 PLACED_REASON = "Took a seat in another group"
+OFFER_SALT = "regroup.seat-offer"
+UPCOMING_FOR_OFFERS = 6
 
 
 # --- configuration from the app, when there is one -------------------------------
@@ -114,12 +123,14 @@ def offer_url(offer_id: int) -> str:
 # --- joining and offering ------------------------------------------------------------
 
 def join_waitlist(client_id: int, cohort_id: int, now: datetime, *, priority: int = 0,
-                  return_request_id: int | None = None, commit: bool = True,
-                  ) -> WaitlistEntry:
-    """Put a client in line for a cohort (priority tier, then request time).
+                  return_request_id: int | None = None, credited_sessions: int = 0,
+                  policy: Policy | None = None) -> WaitlistEntry:
+    """Put a client in line for a cohort (priority tier, then request time). Never
+    commits: the public use cases ``add_to_waitlist`` and ``returns.place`` do.
 
-    A client may wait for several cohorts at once. When the cohort has a free seat
-    and nobody ahead, the new entry gets an offer at once (in this transaction).
+    ``credited_sessions`` is the progress agreed for a returner; the seat they take
+    from an offer carries it. A client may wait for several cohorts at once. When
+    the cohort has a free seat and nobody ahead, the entry gets an offer at once.
     """
     get(Client, client_id, "Client")
     lock_cohort(cohort_id)
@@ -132,18 +143,30 @@ def join_waitlist(client_id: int, cohort_id: int, now: datetime, *, priority: in
         raise AlreadyEnrolled("This client is already in this group")
     entry = WaitlistEntry(client_id=client_id, cohort_id=cohort_id, priority=priority,
                           requested_at=now, return_request_id=return_request_id,
-                          created_at=now, updated_at=now)
+                          credited_sessions=credited_sessions, created_at=now,
+                          updated_at=now)
     db.session.add(entry)
     db.session.flush()
-    offer_free_seats(cohort_id, now)
-    if commit:
-        db.session.commit()
+    seat_freed(cohort_id, now, policy=policy)
     return entry
 
 
-def offer_free_seats(cohort_id: int, now: datetime, *, policy: Policy | None = None,
-                     ) -> list[SeatOffer]:
-    """Offer each free seat of a cohort to the next in line. Returns the offers made.
+def add_to_waitlist(client_id: int, cohort_id: int, now: datetime, *, priority: int = 0,
+                    staff_id: int | None = None, policy: Policy | None = None,
+                    ) -> WaitlistEntry:
+    """Staff put a client in line (the API's POST /waitlist); one commit."""
+    entry = join_waitlist(client_id, cohort_id, now, priority=priority, policy=policy)
+    if staff_id is not None:
+        _audit(staff_id, "waitlist.join", entry, now, {"for_client": client_id})
+    db.session.commit()
+    return entry
+
+
+def seat_freed(cohort_id: int, now: datetime, *, policy: Policy | None = None,
+               ) -> list[SeatOffer]:
+    """The one hook for a freed seat: withdrawal, completion, a move, a released or
+    lapsed hold, staff removal, raised capacity, a cohort opening, an offer passed
+    on. Offers each free seat to the next in line. Returns the offers made.
 
     Runs inside the caller's transaction and never commits: the offers and their
     messages commit (or roll back) together with the change that freed the seat.
@@ -152,7 +175,7 @@ def offer_free_seats(cohort_id: int, now: datetime, *, policy: Policy | None = N
     """
     policy = _policy(policy)
     cohort = lock_cohort(cohort_id)
-    if not _takes_people(cohort, now, policy):
+    if not takes_people(cohort, now, policy):
         return []
     free = seats_free(cohort.capacity, seats_taken(cohort.id, now))
     if free == 0:
@@ -168,31 +191,38 @@ def offer_free_seats(cohort_id: int, now: datetime, *, policy: Policy | None = N
     enrolled = _active_client_ids(cohort.id, [e.client_id for e in waiting])
     for entry in waiting:
         if entry.client_id in enrolled:  # staff enrolled them directly meanwhile
-            entry.status, entry.updated_at = "enrolled", now
+            move_status(entry, "enrolled", now)
     holding = set(db.session.scalars(sa.select(SeatOffer.client_id).where(
         SeatOffer.cohort_id == cohort.id, SeatOffer.status == "open")))
     by_id = {e.id: e for e in waiting}
     chosen = choose_offers([_in_line(e) for e in waiting], free,
-                           frozenset(enrolled | holding))
+                           frozenset(enrolled | holding), now=now)
     if not chosen:
         return []
-    session = next_group_session(cohort.id, now)
-    expires_at = offer_expires_at(now, policy.offer_hours,
-                                  session.starts_at if session else None)
+    session, expires_at = _offer_for(cohort, now, policy)
     return [_make_offer(by_id[c.id], cohort, session, expires_at, now) for c in chosen]
 
 
-def _takes_people(cohort: Cohort, now: datetime, policy: Policy) -> bool:
-    from scheduler.services.enrollments import closed_cohort_still_joinable
+# the name the rest of the code base used before ``seat_freed`` was the hook
+offer_free_seats = seat_freed
 
-    if cohort.status != "running":
-        return False
-    if cohort.mode == "closed":
-        from zoneinfo import ZoneInfo
 
-        today = local_today(now, ZoneInfo(cohort.location.timezone))
-        return closed_cohort_still_joinable(cohort, today, policy)
-    return True
+def _offer_for(cohort: Cohort, now: datetime,
+               policy: Policy) -> tuple[GroupSession | None, datetime]:
+    """The group session a seat offered now is for, and when the offer ends
+    (``scheduler.waitlist.offer_terms``: notice, time to answer, quiet hours)."""
+    upcoming = list(db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled",
+        GroupSession.starts_at > now).order_by(GroupSession.starts_at)
+        .limit(UPCOMING_FOR_OFFERS)))
+    terms = offer_terms(now, [s.starts_at for s in upcoming], offer_hours=policy.offer_hours,
+                        min_notice_hours=policy.offer_min_notice_hours,
+                        min_answer_hours=policy.offer_min_answer_hours,
+                        tz=ZoneInfo(cohort.location.timezone),
+                        quiet_start=policy.quiet_start_hour,
+                        quiet_end=policy.quiet_end_hour)
+    session = upcoming[terms.session_index] if terms.session_index is not None else None
+    return session, terms.expires_at
 
 
 def _active_client_ids(cohort_id: int, client_ids: list[int]) -> set[int]:
@@ -204,11 +234,12 @@ def _active_client_ids(cohort_id: int, client_ids: list[int]) -> set[int]:
 
 
 def _in_line(entry: WaitlistEntry) -> InLine:
-    return InLine(entry.id, entry.client_id, entry.priority, entry.requested_at)
+    return InLine(entry.id, entry.client_id, entry.priority, entry.requested_at,
+                  entry.not_before)
 
 
 def next_group_session(cohort_id: int, now: datetime) -> GroupSession | None:
-    """The first scheduled group session that has not begun: the one an offer is for."""
+    """The first scheduled group session that has not begun."""
     return db.session.scalars(sa.select(GroupSession).where(
         GroupSession.cohort_id == cohort_id, GroupSession.status == "scheduled",
         GroupSession.starts_at > now).order_by(GroupSession.starts_at).limit(1)).first()
@@ -225,7 +256,7 @@ def _make_offer(entry: WaitlistEntry, cohort: Cohort, session: GroupSession | No
     db.session.add(offer)
     db.session.flush()
     offer.token_hash = token_hash(offer_token(offer.id))
-    entry.status, entry.updated_at = "offered", now
+    move_status(entry, "offered", now)
     location = cohort.location
     outbox.queue("offer", entry.client, subject_ref=f"seat_offer:{offer.id}", occurrence="1",
                  due_at=now, now=now, expires_at=expires_at, payload={
@@ -245,12 +276,14 @@ def _make_offer(entry: WaitlistEntry, cohort: Cohort, session: GroupSession | No
 
 @dataclass(frozen=True)
 class OfferView:
-    """What the client's offer page shows."""
+    """What the client's offer page shows (``entry`` says whether they are still in
+    line after answering)."""
 
     offer: SeatOffer
     cohort: Cohort
     location: Location
     group_session: GroupSession | None
+    entry: WaitlistEntry | None = None
 
 
 def _resolve(token: str) -> SeatOffer:
@@ -273,12 +306,25 @@ def _entry(entry_id: int) -> WaitlistEntry:
         .execution_options(populate_existing=True)).scalar_one()
 
 
-def _lapse(offer: SeatOffer, now: datetime) -> None:
-    """Mark an open offer expired and end its place in line (caller frees the seat)."""
-    offer.status, offer.updated_at = "expired", now
+def _keep_place_after(offer: SeatOffer, now: datetime) -> None:
+    """The person keeps their place in line and loses only this seat: no seat is
+    offered to them again until the group session it was for has begun (a day
+    after the offer ended when it was for none)."""
     entry = _entry(offer.waitlist_entry_id)
-    if entry.status in LIVE:
-        entry.status, entry.removed_reason, entry.updated_at = "removed", EXPIRED_REASON, now
+    if entry.status != "offered":
+        return
+    session = (db.session.get(GroupSession, offer.group_session_id)
+               if offer.group_session_id else None)
+    move_status(entry, "waiting", now)
+    entry.not_before = (session.starts_at if session
+                        else offer.expires_at + timedelta(days=1))
+
+
+def _lapse(offer: SeatOffer, now: datetime) -> None:
+    """An unanswered offer ends; its seat is passed on by the caller, and the person
+    keeps their place in line for the next one."""
+    move_status(offer, "expired", now)
+    _keep_place_after(offer, now)
 
 
 def _expire_lazily(offer: SeatOffer, now: datetime) -> bool:
@@ -287,14 +333,8 @@ def _expire_lazily(offer: SeatOffer, now: datetime) -> bool:
         return False
     _lapse(offer, now)
     db.session.flush()
-    _seat_freed(offer.cohort_id, now)
+    seat_freed(offer.cohort_id, now)
     return True
-
-
-def _seat_freed(cohort_id: int, now: datetime) -> None:
-    from scheduler.services.seats import seat_freed
-
-    seat_freed(cohort_id, now)
 
 
 def view_offer(token: str, now: datetime) -> OfferView:
@@ -308,7 +348,8 @@ def view_offer(token: str, now: datetime) -> OfferView:
     cohort = db.session.get(Cohort, offer.cohort_id)
     session = (db.session.get(GroupSession, offer.group_session_id)
                if offer.group_session_id else None)
-    return OfferView(offer, cohort, cohort.location, session)
+    entry = db.session.get(WaitlistEntry, offer.waitlist_entry_id)
+    return OfferView(offer, cohort, cohort.location, session, entry)
 
 
 def _check_answerable(offer: SeatOffer, now: datetime) -> None:
@@ -322,7 +363,9 @@ def _check_answerable(offer: SeatOffer, now: datetime) -> None:
 
 
 def accept_offer(token: str, now: datetime, policy: Policy | None = None) -> Enrollment:
-    """Turn an open offer into an enrollment (the seat is already held for it).
+    """Turn an open offer into a seat (it is already held for them) through the one
+    seat path: their own paused enrollment there is reused, the credit agreed when
+    they joined the line carries, and they are told when and where.
 
     The client leaves every other waitlist; their other open offers are withdrawn
     and those seats go to the next in line. Raises NotFound (unknown or tampered
@@ -333,8 +376,6 @@ def accept_offer(token: str, now: datetime, policy: Policy | None = None) -> Enr
 
 def _accept(offer: SeatOffer, now: datetime, policy: Policy, *,
             staff_id: int | None = None) -> Enrollment:
-    from scheduler.services.enrollments import enroll
-
     client_id = offer.client_id
     # lock every cohort this will touch in one order, so two accepts never deadlock
     others = set(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
@@ -345,27 +386,37 @@ def _accept(offer: SeatOffer, now: datetime, policy: Policy, *,
     _check_answerable(offer, now)
     entry = _entry(offer.waitlist_entry_id)
     try:
-        enrollment = enroll(client_id, offer.cohort_id, now, policy, holding_offer=True,
-                            commit=False)
+        seated = seat_client(client_id, offer.cohort_id, now, policy, holding_offer=True,
+                             credited_sessions=entry.credited_sessions,
+                             return_request_id=entry.return_request_id)
     except (AlreadyEnrolled, CohortNotOpen):
         # the group took them another way, or stopped taking people: nothing to hold
-        offer.status, offer.responded_at, offer.updated_at = "withdrawn", now, now
-        entry.status, entry.updated_at = "removed", now
+        move_status(offer, "withdrawn", now)
+        offer.responded_at = now
+        move_status(entry, "removed", now)
         db.session.flush()
-        _seat_freed(offer.cohort_id, now)
+        seat_freed(offer.cohort_id, now, policy=policy)
         db.session.commit()
         raise
-    offer.status, offer.responded_at, offer.updated_at = "accepted", now, now
-    offer.enrollment_id = enrollment.id
-    entry.status, entry.updated_at = "enrolled", now
-    _leave_other_waitlists(client_id, offer.cohort_id, now)
+    enrollment = seated.enrollment
+    move_status(offer, "accepted", now)
+    offer.responded_at, offer.enrollment_id = now, enrollment.id
+    move_status(entry, "enrolled", now)
+    _leave_other_waitlists(client_id, offer.cohort_id, now, policy)
+    for cohort_id in end_other_paused(client_id, offer.cohort_id, now):
+        seat_freed(cohort_id, now, policy=policy)
+    if seated.freed_extra:
+        seat_freed(offer.cohort_id, now, policy=policy)
+    notices.tell_seated(enrollment, now, return_request_id=entry.return_request_id,
+                        occurrence=f"offer-{offer.id}")
     if staff_id is not None:
         _audit(staff_id, "seat_offer.accept", offer, now, {"for_client": client_id})
     db.session.commit()
     return enrollment
 
 
-def _leave_other_waitlists(client_id: int, kept_cohort_id: int, now: datetime) -> None:
+def _leave_other_waitlists(client_id: int, kept_cohort_id: int, now: datetime,
+                           policy: Policy) -> None:
     entries = list(db.session.scalars(sa.select(WaitlistEntry).where(
         WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE),
         WaitlistEntry.cohort_id != kept_cohort_id).order_by(WaitlistEntry.cohort_id)
@@ -375,12 +426,14 @@ def _leave_other_waitlists(client_id: int, kept_cohort_id: int, now: datetime) -
         lock_cohort(entry.cohort_id)
         if entry.status == "offered":
             for offer in _open_offers_of(entry):
-                offer.status, offer.responded_at, offer.updated_at = "withdrawn", now, now
+                move_status(offer, "withdrawn", now)
+                offer.responded_at = now
                 freed.append(entry.cohort_id)
-        entry.status, entry.removed_reason, entry.updated_at = "removed", PLACED_REASON, now
+        move_status(entry, "removed", now)
+        entry.removed_reason = PLACED_REASON
     db.session.flush()
     for cohort_id in freed:
-        _seat_freed(cohort_id, now)
+        seat_freed(cohort_id, now, policy=policy)
 
 
 def _open_offers_of(entry: WaitlistEntry) -> list[SeatOffer]:
@@ -389,22 +442,33 @@ def _open_offers_of(entry: WaitlistEntry) -> list[SeatOffer]:
         .with_for_update().execution_options(populate_existing=True)))
 
 
-def decline_offer(token: str, now: datetime) -> SeatOffer:
-    """Say no to an offer: the seat goes to the next in line at once."""
-    return _decline(_resolve(token), now)
+def decline_offer(token: str, now: datetime, *, keep_place: bool = True) -> SeatOffer:
+    """Say no to an offer; the seat goes to the next in line at once.
+
+    ``keep_place`` ("Not this time, keep my place") keeps them in line for a later
+    seat; without it ("Take me off the list") their place in line ends too.
+    """
+    return _decline(_resolve(token), now, keep_place=keep_place)
 
 
-def _decline(offer: SeatOffer, now: datetime, *, staff_id: int | None = None) -> SeatOffer:
+def _decline(offer: SeatOffer, now: datetime, *, keep_place: bool = True,
+             staff_id: int | None = None) -> SeatOffer:
     lock_cohort(offer.cohort_id)
     offer = _lock_offer(offer.id)
     _check_answerable(offer, now)
-    offer.status, offer.responded_at, offer.updated_at = "declined", now, now
-    entry = _entry(offer.waitlist_entry_id)
-    entry.status, entry.removed_reason, entry.updated_at = "removed", DECLINED_REASON, now
+    move_status(offer, "declined", now)
+    offer.responded_at = now
+    if keep_place:
+        _keep_place_after(offer, now)
+    else:
+        entry = _entry(offer.waitlist_entry_id)
+        move_status(entry, "removed", now)
+        entry.removed_reason = DECLINED_REASON
     if staff_id is not None:
-        _audit(staff_id, "seat_offer.decline", offer, now, {"for_client": offer.client_id})
+        _audit(staff_id, "seat_offer.decline", offer, now,
+               {"for_client": offer.client_id, "keep_place": keep_place})
     db.session.flush()
-    _seat_freed(offer.cohort_id, now)
+    seat_freed(offer.cohort_id, now)
     db.session.commit()
     return offer
 
@@ -412,21 +476,27 @@ def _decline(offer: SeatOffer, now: datetime, *, staff_id: int | None = None) ->
 # --- the background job ------------------------------------------------------------
 
 def expire_offers(now: datetime, policy: Policy | None = None) -> int:
-    """Job: open offers past their time expire and their seats go to the next in line.
+    """Job: open offers past their time expire and their seats go to the next in line
+    (the person keeps their place for a later seat); a cohort with a free seat and
+    people waiting whose skip has passed is offered on too.
 
-    Idempotent, and safe in two processes: each cohort with lapsed offers is
-    claimed with ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so a cohort another
-    runner or an accepting client holds is left for them (the accept decides, or
-    the next run expires it). On SQLite the transactions are IMMEDIATE and run one
-    after the other. Commits once per cohort. Returns how many offers expired.
+    Idempotent, and safe in two processes: each cohort is claimed with
+    ``FOR UPDATE SKIP LOCKED`` (PostgreSQL), so a cohort another runner or an
+    accepting client holds is left for them (the accept decides, or the next run
+    expires it). On SQLite the transactions are IMMEDIATE and run one after the
+    other. Commits once per cohort. Returns how many offers expired.
     """
-    cohort_ids = list(db.session.scalars(
+    lapsed_ids = set(db.session.scalars(
         sa.select(SeatOffer.cohort_id).where(SeatOffer.status == "open",
-                                             SeatOffer.expires_at <= now)
-        .distinct().order_by(SeatOffer.cohort_id)))
+                                             SeatOffer.expires_at <= now).distinct()))
+    skipping_ids = set(db.session.scalars(
+        sa.select(WaitlistEntry.cohort_id).where(WaitlistEntry.status == "waiting",
+                                                 WaitlistEntry.not_before.is_not(None),
+                                                 WaitlistEntry.not_before <= now)
+        .distinct()))
     db.session.rollback()
     expired = 0
-    for cohort_id in cohort_ids:
+    for cohort_id in sorted(lapsed_ids | skipping_ids):
         claimed = db.session.execute(
             sa.select(Cohort.id).where(Cohort.id == cohort_id)
             .with_for_update(skip_locked=True)).scalar_one_or_none()
@@ -441,9 +511,12 @@ def expire_offers(now: datetime, policy: Policy | None = None) -> int:
             .execution_options(populate_existing=True)))
         for offer in lapsed:
             _lapse(offer, now)
-        if lapsed:
-            db.session.flush()
-            offer_free_seats(cohort_id, now, policy=policy)
+        db.session.execute(sa.update(WaitlistEntry).where(
+            WaitlistEntry.cohort_id == cohort_id, WaitlistEntry.status == "waiting",
+            WaitlistEntry.not_before <= now).values(not_before=None)
+            .execution_options(synchronize_session="fetch"))
+        db.session.flush()
+        seat_freed(cohort_id, now, policy=policy)
         db.session.commit()
         expired += len(lapsed)
     return expired
@@ -554,13 +627,14 @@ def remove_entry(entry_id: int, reason: str, now: datetime, *,
     withdrawn = []
     if entry.status == "offered":
         for offer in _open_offers_of(entry):
-            offer.status, offer.updated_at = "withdrawn", now
+            move_status(offer, "withdrawn", now)
             withdrawn.append(offer.id)
-    entry.status, entry.removed_reason, entry.updated_at = "removed", reason.strip(), now
+    move_status(entry, "removed", now)
+    entry.removed_reason = reason.strip()
     _audit(staff_id, "waitlist.remove", entry, now,
            {"reason": reason.strip(), "withdrawn_offer_ids": withdrawn})
     db.session.flush()
     if withdrawn:
-        _seat_freed(entry.cohort_id, now)
+        seat_freed(entry.cohort_id, now)
     db.session.commit()
     return entry

@@ -165,12 +165,12 @@ def _waiting_with_an_open_offer(db, cohort_id, clock):
 
     from scheduler.models import SeatOffer
     from scheduler.services.clients import create_client
-    from scheduler.services.waitlist import join_waitlist
+    from scheduler.services.waitlist import add_to_waitlist
 
     first = create_client({"name": "Quinn Waiting"}, clock())
     second = create_client({"name": "Rowan Waiting"}, clock())
-    join_waitlist(first.id, cohort_id, clock())
-    join_waitlist(second.id, cohort_id, clock())
+    add_to_waitlist(first.id, cohort_id, clock())
+    add_to_waitlist(second.id, cohort_id, clock())
     offered_to = db.session.scalars(sa.select(SeatOffer.client_id).where(
         SeatOffer.cohort_id == cohort_id, SeatOffer.status == "open")).all()
     assert offered_to == [first.id]

@@ -15,7 +15,7 @@ from scheduler.errors import (
 )
 from scheduler.models import Enrollment, GroupSession
 from scheduler.services import cohorts, enrollments
-from scheduler.services.common import seats_taken
+from scheduler.services.seats import seats_taken
 
 
 def test_enrolling_beyond_capacity_is_refused(build):

@@ -17,7 +17,15 @@ from scheduler.errors import (
     OfferExpired,
 )
 from scheduler.jobs import _jobs
-from scheduler.models import AuditEvent, Enrollment, Notification, SeatOffer, WaitlistEntry
+from scheduler.models import (
+    AuditEvent,
+    Enrollment,
+    GroupSession,
+    Notification,
+    SeatOffer,
+    WaitlistEntry,
+    db,
+)
 from scheduler.security import token_hash
 from scheduler.services import cohorts, enrollments, waitlist
 from tests.waitlist_support import entry_status, full_group_with_line, open_offers, token_for
@@ -33,18 +41,21 @@ def test_a_withdrawal_offers_the_seat_to_the_first_in_line(build, clock):
 
 def test_a_higher_priority_tier_is_offered_before_an_earlier_request(build, clock):
     cohort, seated, line = full_group_with_line(build)
-    urgent = waitlist.join_waitlist(build.client().id, cohort.id, clock(), priority=1)
+    urgent = waitlist.add_to_waitlist(build.client().id, cohort.id, clock(), priority=1)
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
     assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [urgent.id]
 
 
-def test_an_offer_is_for_the_next_group_session_and_ends_when_it_begins(build, clock):
-    # Mon 10:00 in Boston; the group meets tonight at 6 PM
+def test_a_seat_freed_hours_before_tonights_group_is_offered_for_the_next_one(build, clock):
+    # Mon 10:00 in Boston; the group meets tonight at 6 PM and next Monday
     cohort, seated, _ = full_group_with_line(build, weekdays=["mon"])
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
     [offer] = open_offers(cohort.id)
-    assert offer.expires_at == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
-    assert offer.group_session_id == waitlist.next_group_session(cohort.id, clock()).id
+    tonight = waitlist.next_group_session(cohort.id, clock())
+    assert tonight.starts_at == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
+    for_session = db.session.get(GroupSession, offer.group_session_id)
+    assert for_session.starts_at == datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    assert offer.expires_at == clock() + timedelta(hours=24)
 
 
 def test_an_offer_lasts_the_policy_hours_when_the_next_session_is_later(build, clock):
@@ -91,26 +102,26 @@ def test_raising_capacity_offers_each_new_seat_in_order(build, clock):
 
 def test_joining_a_group_with_a_free_seat_brings_an_offer_at_once(build, clock):
     cohort = build.cohort(capacity=1)
-    entry = waitlist.join_waitlist(build.client(email="a@example.org").id, cohort.id, clock())
+    entry = waitlist.add_to_waitlist(build.client(email="a@example.org").id, cohort.id, clock())
     assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [entry.id]
 
 
 def test_a_forming_cohort_makes_no_offers(build, clock):
     cohort = build.cohort(capacity=3, status="forming", starts_on=None)
-    waitlist.join_waitlist(build.client().id, cohort.id, clock())
+    waitlist.add_to_waitlist(build.client().id, cohort.id, clock())
     assert open_offers(cohort.id) == []
 
 
 def test_joining_twice_is_refused(build, clock):
     cohort, _, line = full_group_with_line(build, waiting=1)
     with pytest.raises(AlreadyWaiting):
-        waitlist.join_waitlist(line[0].client_id, cohort.id, clock())
+        waitlist.add_to_waitlist(line[0].client_id, cohort.id, clock())
 
 
 def test_a_client_already_in_the_group_cannot_join_its_waitlist(build, clock):
     cohort, seated, _ = full_group_with_line(build, waiting=0)
     with pytest.raises(AlreadyEnrolled):
-        waitlist.join_waitlist(seated[0].client_id, cohort.id, clock())
+        waitlist.add_to_waitlist(seated[0].client_id, cohort.id, clock())
 
 
 def test_offers_are_made_in_the_callers_transaction_and_roll_back_with_it(db, build, clock):
@@ -166,7 +177,7 @@ def test_accepting_an_offer_enrolls_the_client(db, build, clock):
 def test_accepting_removes_the_client_from_their_other_waitlists(build, clock):
     cohort, seated, line = full_group_with_line(build)
     other, _, _ = full_group_with_line(build, waiting=0)
-    elsewhere = waitlist.join_waitlist(line[0].client_id, other.id, clock())
+    elsewhere = waitlist.add_to_waitlist(line[0].client_id, other.id, clock())
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
     waitlist.accept_offer(token_for(open_offers(cohort.id)[0]), clock(), build.policy)
     assert entry_status(elsewhere.id) == "removed"
@@ -176,9 +187,9 @@ def test_accepting_withdraws_the_clients_other_offer_and_passes_that_seat_on(bui
     first, seated_a, line_a = full_group_with_line(build, waiting=1)
     second, seated_b, line_b = full_group_with_line(build, waiting=1)
     both = line_a[0].client_id
-    waitlist.join_waitlist(both, second.id, clock())
+    waitlist.add_to_waitlist(both, second.id, clock())
     clock.advance(minutes=1)
-    third = waitlist.join_waitlist(build.client().id, second.id, clock())
+    third = waitlist.add_to_waitlist(build.client().id, second.id, clock())
     enrollments.change_status(seated_a[0].id, "withdrawn", clock(), build.policy)
     enrollments.change_status(seated_b[0].id, "withdrawn", clock(), build.policy)
     [kept] = open_offers(first.id)
@@ -192,10 +203,35 @@ def test_accepting_withdraws_the_clients_other_offer_and_passes_that_seat_on(bui
     assert [o.waitlist_entry_id for o in open_offers(second.id)] == [third.id]
 
 
-def test_declining_passes_the_seat_to_the_next_in_line(build, clock):
+def test_not_this_time_passes_the_seat_on_and_keeps_the_place_in_line(build, clock):
     cohort, seated, line = full_group_with_line(build)
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
     waitlist.decline_offer(token_for(open_offers(cohort.id)[0]), clock())
+    assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [line[1].id]
+    assert entry_status(line[0].id) == "waiting"
+
+
+def test_the_person_who_said_not_this_time_is_first_for_a_seat_in_a_later_session(
+        build, clock):
+    cohort, seated, line = full_group_with_line(build, capacity=3, waiting=3)
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    first = open_offers(cohort.id)[0]
+    waitlist.decline_offer(token_for(first), clock())
+    skipped = db.session.get(GroupSession, first.group_session_id)
+    # another seat for the same session goes past them
+    enrollments.change_status(seated[1].id, "withdrawn", clock(), build.policy)
+    assert line[0].id not in [o.waitlist_entry_id for o in open_offers(cohort.id)]
+    # once that session has begun, the next seat is theirs again
+    clock.set(skipped.starts_at + timedelta(minutes=5))
+    waitlist.expire_offers(clock())
+    enrollments.change_status(seated[2].id, "withdrawn", clock(), build.policy)
+    assert line[0].id in [o.waitlist_entry_id for o in open_offers(cohort.id)]
+
+
+def test_take_me_off_the_list_passes_the_seat_on_and_ends_the_place_in_line(build, clock):
+    cohort, seated, line = full_group_with_line(build)
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    waitlist.decline_offer(token_for(open_offers(cohort.id)[0]), clock(), keep_place=False)
     assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [line[1].id]
     assert entry_status(line[0].id) == "removed"
 
@@ -255,7 +291,7 @@ def test_the_expiry_job_passes_lapsed_offers_on(build, clock):
     [offer] = open_offers(cohort.id)
     assert waitlist.expire_offers(offer.expires_at - timedelta(seconds=1)) == 0
     assert waitlist.expire_offers(offer.expires_at) == 1
-    assert entry_status(line[0].id) == "removed"
+    assert entry_status(line[0].id) == "waiting"  # they lose only that seat
     assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [line[1].id]
 
 
@@ -323,7 +359,7 @@ def test_the_waitlist_lists_people_in_order_with_their_offer(build, clock):
 
 def test_a_cohort_opening_offers_its_seats_to_those_waiting(build, clock):
     cohort = build.cohort(capacity=1, status="forming", starts_on=None)
-    entry = waitlist.join_waitlist(build.client().id, cohort.id, clock())
+    entry = waitlist.add_to_waitlist(build.client().id, cohort.id, clock())
     cohorts.update_cohort(cohort.id, {"status": "running", "starts_on": clock().date()},
                           clock(), build.policy)
     assert [o.waitlist_entry_id for o in open_offers(cohort.id)] == [entry.id]

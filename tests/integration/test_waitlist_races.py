@@ -54,7 +54,7 @@ def test_fifty_accepts_and_enrolls_for_six_seats_seat_exactly_six(app, db, build
     for _ in range(4):
         build.enroll(build.client(), cohort)
     for n in range(3):  # three in line: each is offered one of the six free seats
-        waitlist.join_waitlist(build.client(email=f"w{n}@example.org").id, cohort.id, clock())
+        waitlist.add_to_waitlist(build.client(email=f"w{n}@example.org").id, cohort.id, clock())
     tokens = [token_for(o) for o in open_offers(cohort.id)]
     walk_ins = [build.client().id for _ in range(47)]
     now, policy, cohort_id = clock(), build.policy, cohort.id
@@ -147,9 +147,9 @@ def test_one_client_accepting_two_offers_at_once_keeps_exactly_one_seat(app, db,
         second, seated_b, _ = full_group_with_line(build, capacity=1, waiting=0)
         both = build.client(email="both@example.org").id
         for cohort in (first, second):
-            waitlist.join_waitlist(both, cohort.id, clock())
-        behind = waitlist.join_waitlist(build.client().id, second.id, clock())
-        waitlist.join_waitlist(behind.client_id, first.id, clock())
+            waitlist.add_to_waitlist(both, cohort.id, clock())
+        behind = waitlist.add_to_waitlist(build.client().id, second.id, clock())
+        waitlist.add_to_waitlist(behind.client_id, first.id, clock())
         enrollments.change_status(seated_a[0].id, "withdrawn", clock(), build.policy)
         enrollments.change_status(seated_b[0].id, "withdrawn", clock(), build.policy)
         tokens = [token_for(open_offers(c.id)[0]) for c in (first, second)]

@@ -52,8 +52,9 @@ class SeatMachine(RuleBasedStateMachine):
             for client_id in self.client_ids[n * 2:n * 2 + 2]:
                 enrollments.enroll(client_id, cohort_id, start, policy)
             for client_id in self.client_ids[4:]:
-                waitlist.join_waitlist(client_id, cohort_id, start)
+                waitlist.add_to_waitlist(client_id, cohort_id, start)
         self.settled = True
+        self.credit_seen: dict[int, int] = {}
 
     # --- helpers ---------------------------------------------------------------
     def attempt(self, call, *args, **kwargs):
@@ -80,13 +81,20 @@ class SeatMachine(RuleBasedStateMachine):
     # --- rules -----------------------------------------------------------------
     @rule(who=PICK, where=PICK, priority=st.integers(0, 2))
     def join(self, who, where, priority):
-        self.attempt(waitlist.join_waitlist, _pick(self.client_ids, who),
+        self.attempt(waitlist.add_to_waitlist, _pick(self.client_ids, who),
                      _pick(self.cohort_ids, where), self.clock(), priority=priority)
 
     @rule(who=PICK, where=PICK)
     def enroll(self, who, where):
         self.attempt(enrollments.enroll, _pick(self.client_ids, who),
                      _pick(self.cohort_ids, where), self.clock(), self.policy)
+
+    @rule(who=PICK, where=PICK, credit=st.integers(0, 12))
+    def enroll_with_credit(self, who, where, credit):
+        """Staff seat someone with sessions carried; a paused place there is reused."""
+        self.attempt(enrollments.enroll, _pick(self.client_ids, who),
+                     _pick(self.cohort_ids, where), self.clock(), self.policy,
+                     credited_sessions=credit)
 
     @rule(which=PICK, status=st.sampled_from(["withdrawn", "completed", "moved"]))
     def leave(self, which, status):
@@ -135,11 +143,12 @@ class SeatMachine(RuleBasedStateMachine):
                 WaitlistEntry.status.in_(("waiting", "offered"))))
             assert live_elsewhere == []
 
-    @rule(which=PICK)
-    def decline(self, which):
+    @rule(which=PICK, keep_place=st.booleans())
+    def decline(self, which, keep_place):
         offer = _pick(self.offers(), which)
         if offer is not None:
-            self.attempt(waitlist.decline_offer, waitlist.offer_token(offer.id), self.clock())
+            self.attempt(waitlist.decline_offer, waitlist.offer_token(offer.id), self.clock(),
+                         keep_place=keep_place)
 
     @rule(which=PICK, status=st.sampled_from(["accepted", "declined", "expired", "withdrawn"]))
     def answer_an_answered_offer_again(self, which, status):
@@ -225,6 +234,19 @@ class SeatMachine(RuleBasedStateMachine):
         for offer in self.offers("accepted"):
             assert offer.responded_at < offer.expires_at
 
+    @invariant()
+    def a_person_has_at_most_one_live_enrollment_per_group(self):
+        pairs = [(e.client_id, e.cohort_id) for e in self.enrollments_in("active", "paused")]
+        assert len(pairs) == len(set(pairs))
+
+    @invariant()
+    def credit_never_decreases(self):
+        for enrollment in self.enrollments_in("active", "paused", "completed", "withdrawn",
+                                              "moved"):
+            seen = self.credit_seen.get(enrollment.id, 0)
+            assert enrollment.credited_sessions >= seen, f"enrollment {enrollment.id}"
+            self.credit_seen[enrollment.id] = enrollment.credited_sessions
+
     @precondition(lambda self: self.settled)
     @invariant()
     def no_seat_stays_free_while_someone_eligible_waits(self):
@@ -232,8 +254,10 @@ class SeatMachine(RuleBasedStateMachine):
         for cohort_id, (capacity, held) in counts.items():
             if held >= capacity:
                 continue
+            # people who said "not this time" skip seats until that session has begun
             waiting = self.rows(sa.select(WaitlistEntry.client_id).where(
-                WaitlistEntry.cohort_id == cohort_id, WaitlistEntry.status == "waiting"))
+                WaitlistEntry.cohort_id == cohort_id, WaitlistEntry.status == "waiting",
+                WaitlistEntry.not_before.is_(None)))
             active = set(self.rows(sa.select(Enrollment.client_id).where(
                 Enrollment.cohort_id == cohort_id, Enrollment.status == "active")))
             assert set(waiting) <= active, (

@@ -99,24 +99,59 @@ def test_a_prior_group_that_ended_is_explained_not_offered():
 
 def test_a_group_at_another_daypart_is_explained_not_offered():
     answers = Answers(dayparts=("morning",))
-    ranking = rank(away(10), [cohort(1), cohort(2, daypart="morning",
-                                                     start_time=time(9, 30))], answers)
-    assert "resume:1" not in ids(ranking)
+    ranking = rank(away(10, prior=9), [cohort(1), cohort(2, daypart="morning",
+                                                             start_time=time(9, 30))],
+                   answers)
+    assert "join:1" not in ids(ranking)
     assert "evening" in reason_for(ranking, 1) and "morning" in reason_for(ranking, 1)
     assert ids(ranking)[0] == "join:2"
 
 
+def test_their_own_recent_group_is_offered_even_at_a_daypart_they_did_not_ask_for():
+    answers = Answers(dayparts=("morning",))
+    ranking = rank(away(10), [cohort(1), cohort(2, daypart="morning",
+                                                     start_time=time(9, 30))], answers)
+    assert ids(ranking)[0] == "join:2"
+    [resume] = [o for o in ranking.options if o.id == "resume:1"]
+    assert resume.previous_group
+    assert any("evening" in r and "morning" in r for r in resume.reasons)
+
+
+def test_their_own_recent_group_is_offered_whatever_location_they_ticked():
+    answers = Answers(location_ids=(NEEDHAM,))
+    ranking = rank(away(3), [cohort(1)], answers)
+    assert "resume:1" in ids(ranking)
+
+
+def test_their_own_full_recent_group_offers_its_line_whatever_they_ticked():
+    answers = Answers(location_ids=(NEEDHAM,))
+    ranking = rank(away(3), [cohort(1, seats_taken=10)], answers)
+    assert "waitlist:1" in ids(ranking)
+
+
+def test_with_no_location_ticked_every_location_fits():
+    ranking = rank(away(40, prior=9), [cohort(1), cohort(2, location_id=NEEDHAM,
+                                                         location_name="Needham")])
+    assert {"join:1", "join:2"} <= set(ids(ranking))
+
+
+def test_only_the_option_for_their_old_group_says_it_was_theirs():
+    ranking = rank(away(10), [cohort(1), cohort(2)])
+    assert {o.id: o.previous_group for o in ranking.options
+            if o.kind != "fresh"} == {"resume:1": True, "join:2": False}
+
+
 def test_a_group_on_a_weekday_the_client_cannot_make_is_not_offered():
     answers = Answers(weekdays=("mon", "wed"))
-    ranking = rank(away(10), [cohort(1)], answers)
-    assert "resume:1" not in ids(ranking)
+    ranking = rank(away(10, prior=9), [cohort(1)], answers)
+    assert "join:1" not in ids(ranking)
     assert "Thu" in reason_for(ranking, 1)
 
 
 def test_a_group_at_a_location_not_asked_for_is_not_offered():
     answers = Answers(location_ids=(NEEDHAM,))
-    ranking = rank(away(10), [cohort(1)], answers)
-    assert "resume:1" not in ids(ranking)
+    ranking = rank(away(10, prior=9), [cohort(1)], answers)
+    assert "join:1" not in ids(ranking)
     assert "Boston" in reason_for(ranking, 1)
 
 

@@ -195,12 +195,12 @@ def test_the_cohorts_page_shows_seats_taken_offered_and_free(console_as, build):
 
 
 def test_a_cohort_page_lists_the_waitlist_in_order(console_as, build, clock):
-    from scheduler.services.waitlist import join_waitlist
+    from scheduler.services.waitlist import add_to_waitlist
 
     cohort = build.full_cohort(capacity=1)
     first, second = build.client("First Person"), build.client("Second Person")
-    join_waitlist(second.id, cohort.id, clock())
-    join_waitlist(first.id, cohort.id, clock(), priority=1)
+    add_to_waitlist(second.id, cohort.id, clock())
+    add_to_waitlist(first.id, cohort.id, clock(), priority=1)
     page = console_as("viewer").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert page.index("First Person") < page.index("Second Person")
 

@@ -247,13 +247,13 @@ def test_placing_without_the_csrf_token_is_refused(db, robin, console_as):
 
 def test_the_request_page_shows_the_clients_waitlists_and_open_offers(
         build, clock, console_as):
-    from scheduler.services.waitlist import join_waitlist
+    from scheduler.services.waitlist import add_to_waitlist
 
     full = build.full_cohort(capacity=1, name="Full Group")
     free = build.cohort(name="Roomy Group", capacity=3)
     client = build.client("Wendy Waiting", email="wendy@example.org")
-    join_waitlist(client.id, full.id, clock())
-    join_waitlist(client.id, free.id, clock())
+    add_to_waitlist(client.id, full.id, clock())
+    add_to_waitlist(client.id, free.id, clock())
     request = ask_to_come_back(client, clock())
     html = console_as("coordinator").get(f"/returners/{request.id}").get_data(as_text=True)
     waiting = html[html.index('id="waiting"'):]

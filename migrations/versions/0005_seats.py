@@ -1,0 +1,93 @@
+"""one home for seats: one live enrollment per person per group, credit carried
+through the waitlist, contacts per location, re-showable feed links
+
+Revision ID: 0005
+Revises: 0004
+Create Date: 2026-12-03 10:00:00
+
+Before the unique index over live enrollments can exist, older duplicates (a
+paused enrollment beside a later active one in the same group, which the old
+offer path made) are folded: the newest live row stays, takes the larger credit,
+and the older one ends as ``moved`` on the newer one's join date.
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+revision = '0005'
+down_revision = '0004'
+branch_labels = None
+depends_on = None
+
+
+def _fold_duplicate_live_enrollments():
+    bind = op.get_bind()
+    rows = bind.execute(sa.text(
+        "SELECT id, client_id, cohort_id, credited_sessions, joined_on FROM enrollment "
+        "WHERE status IN ('active', 'paused') ORDER BY client_id, cohort_id, id")).all()
+    groups = {}
+    for row in rows:
+        groups.setdefault((row.client_id, row.cohort_id), []).append(row)
+    for live in groups.values():
+        if len(live) < 2:
+            continue
+        keep, older = live[-1], live[:-1]
+        credit = max(r.credited_sessions for r in live)
+        bind.execute(sa.text("UPDATE enrollment SET credited_sessions = :c, "
+                             "joined_on = :j WHERE id = :id"),
+                     {"c": credit, "j": min(r.joined_on for r in live), "id": keep.id})
+        for row in older:
+            bind.execute(sa.text("UPDATE enrollment SET status = 'moved', hold_until = NULL, "
+                                 "left_on = :d WHERE id = :id"),
+                         {"d": keep.joined_on, "id": row.id})
+
+
+def upgrade():
+    _fold_duplicate_live_enrollments()
+    with op.batch_alter_table('enrollment', schema=None) as batch_op:
+        batch_op.drop_index('uq_enrollment_one_active',
+                            sqlite_where=sa.text("status = 'active'"),
+                            postgresql_where=sa.text("status = 'active'"))
+        batch_op.create_index('uq_enrollment_one_live', ['client_id', 'cohort_id'],
+                              unique=True,
+                              sqlite_where=sa.text("status IN ('active', 'paused')"),
+                              postgresql_where=sa.text("status IN ('active', 'paused')"))
+    with op.batch_alter_table('waitlist_entry', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('credited_sessions', sa.Integer(), nullable=False,
+                                      server_default='0'))
+        batch_op.add_column(sa.Column('not_before', sa.DateTime(), nullable=True))
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('phone', sa.String(length=40), nullable=False,
+                                      server_default=''))
+        batch_op.add_column(sa.Column('reply_to', sa.String(length=254), nullable=False,
+                                      server_default=''))
+    with op.batch_alter_table('client', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('former_contacts', sa.JSON(), nullable=False,
+                                      server_default='[]'))
+        batch_op.add_column(sa.Column('merged_into_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key('fk_client_merged_into_id_client', 'client',
+                                    ['merged_into_id'], ['id'])
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('nonce', sa.String(length=64), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('feed_token', schema=None) as batch_op:
+        batch_op.drop_column('nonce')
+    with op.batch_alter_table('client', schema=None) as batch_op:
+        batch_op.drop_constraint('fk_client_merged_into_id_client', type_='foreignkey')
+        batch_op.drop_column('merged_into_id')
+        batch_op.drop_column('former_contacts')
+    with op.batch_alter_table('location', schema=None) as batch_op:
+        batch_op.drop_column('reply_to')
+        batch_op.drop_column('phone')
+    with op.batch_alter_table('waitlist_entry', schema=None) as batch_op:
+        batch_op.drop_column('not_before')
+        batch_op.drop_column('credited_sessions')
+    with op.batch_alter_table('enrollment', schema=None) as batch_op:
+        batch_op.drop_index('uq_enrollment_one_live',
+                            sqlite_where=sa.text("status IN ('active', 'paused')"),
+                            postgresql_where=sa.text("status IN ('active', 'paused')"))
+        batch_op.create_index('uq_enrollment_one_active', ['client_id', 'cohort_id'],
+                              unique=True, sqlite_where=sa.text("status = 'active'"),
+                              postgresql_where=sa.text("status = 'active'"))
