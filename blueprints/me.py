@@ -13,7 +13,15 @@ from calendars import tokens
 from calendars.build import client_feed, place
 from scheduler.errors import InvalidValue
 from scheduler.messages import contact_for
-from scheduler.models import LIVE_ENROLLMENT, CheckIn, Client, Enrollment, GroupSession, Location, db
+from scheduler.models import (
+    LIVE_ENROLLMENT,
+    CheckIn,
+    Client,
+    Enrollment,
+    GroupSession,
+    Location,
+    db,
+)
 from scheduler.services.clients import update_client
 from scheduler.timeutil import as_utc, human_when
 

@@ -34,7 +34,7 @@ from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 
 KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
          "welcome_back", "cohort_opened", "outreach", "staff_follow_up", "placed",
-         "waitlisted")
+         "waitlisted", "calendar_link")
 # messages about a seat or a place in line always say where: the person needs it to come
 WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer")
 SESSION_KINDS = ("reminder", "cancellation", "session_moved")

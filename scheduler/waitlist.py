@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from scheduler.reminders import after_quiet_hours, in_quiet_hours
@@ -37,23 +38,7 @@ def positions(entries: Iterable[InLine]) -> dict[int, int]:
     return {entry.id: n for n, entry in enumerate(line_order(entries), start=1)}
 
 
-def seats_free(capacity: int, taken: int) -> int:
-    """Seats nobody holds: never negative, even if capacity was lowered by hand."""
-    return max(capacity - taken, 0)
-
-
-def offer_expires_at(now: datetime, offer_hours: int,
-                     session_starts_at: datetime | None) -> datetime:
-    """An offer lasts ``offer_hours``, but never past the start of the group session
-    the seat is for: a seat for tonight's group cannot wait until tomorrow."""
-    default = now + timedelta(hours=offer_hours)
-    if session_starts_at is None:
-        return default
-    return min(default, session_starts_at)
-
-
-@dataclass(frozen=True)
-class OfferTerms:
+class OfferTerms(NamedTuple):
     """Which upcoming group session an offered seat is for (its index in the list
     given, None when the cohort has none scheduled) and when the offer ends."""
 

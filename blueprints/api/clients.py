@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 
 from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
+from blueprints.api.notifications import NotificationOut
 from blueprints.api.schemas import (
     AttendanceMark,
     AttendanceOut,
@@ -19,7 +20,6 @@ from blueprints.api.schemas import (
     EnrollmentOut,
     EnrollmentPatch,
 )
-from blueprints.api.notifications import NotificationOut
 from scheduler.models import Client
 from scheduler.services import clients as service
 from scheduler.services import enrollments

@@ -24,6 +24,7 @@ from flask import (
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from blueprints.web.helpers import flush_audit
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, StaffUser, db
 
@@ -80,6 +81,9 @@ def _require_sign_in_and_role():
     if current_user.role not in allowed:
         abort(403)
     return None
+
+
+bp.after_request(flush_audit)
 
 
 @bp.after_request

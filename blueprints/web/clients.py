@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from blueprints.feeds import feed_urls
 from blueprints.web import bp
@@ -12,7 +13,7 @@ from calendars import tokens
 from scheduler.errors import DomainError
 from scheduler.models import FeedToken, db
 from scheduler.services import clients as client_service
-from scheduler.services import console, reports
+from scheduler.services import console, notices, reports
 
 REMINDER_CHOICES = ((2880, "2 days before"), (1440, "1 day before"),
                     (120, "2 hours before"), (60, "1 hour before"))
@@ -34,13 +35,17 @@ def _feed_since(client_id: int):
         FeedToken.revoked_at.is_(None)))
 
 
-def _client_page(client_id: int, *, errors: dict | None = None, links: dict | None = None,
-                 status: int = 200):
+def _links(client_id: int) -> dict | None:
+    token = tokens.current("client", client_id)
+    return feed_urls(token) if token else None
+
+
+def _client_page(client_id: int, *, errors: dict | None = None, status: int = 200):
     page = console.client_page(client_id, now())
     return render_template("console/client.html", page=page,
                            reminder_choices=REMINDER_CHOICES,
                            channel_choices=CHANNEL_CHOICES, errors=errors or {},
-                           feed_since=_feed_since(client_id), feed_links=links,
+                           feed_since=_feed_since(client_id), feed_links=_links(client_id),
                            waiting=reports.waiting_for(client_id),
                            returns=reports.requests_of(client_id)), status
 
@@ -54,13 +59,31 @@ def client(client_id: int):
 
 @bp.post("/clients/<int:client_id>/feed")
 def client_feed_issue(client_id: int):
-    """Issue (or rotate) the client's calendar and page link; shown on this response only."""
+    """Issue (or rotate) the client's calendar and page link; the page shows it."""
+    console.client_page(client_id, now(), limit=1)  # 404 for an unknown client
     rotated = _feed_since(client_id) is not None
-    token = tokens.issue("client", client_id, now(), commit=False)
     audited("update", "client", client_id, what="feed_link_rotated" if rotated
             else "feed_link_issued")
+    tokens.issue("client", client_id, now())
     flash("New link made; the old one no longer works." if rotated else "Link made.")
-    return _client_page(client_id, links=feed_urls(token))
+    return redirect(url_for("web.client", client_id=client_id, _anchor="feed"))
+
+
+@bp.post("/clients/<int:client_id>/feed/send")
+def client_feed_send(client_id: int):
+    """Send the client their calendar link by email or text message."""
+    channel = request.form.get("channel", "")
+    try:
+        notices.send_calendar_link(client_id, channel, now(), staff_id=current_user.id)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message)
+    else:
+        flash("The calendar link is on its way by "
+              f"{'email' if channel == 'email' else 'text message'}.")
+    return redirect(url_for("web.client", client_id=client_id, _anchor="feed"))
 
 
 @bp.post("/clients/<int:client_id>/feed/revoke")

@@ -9,6 +9,7 @@ from flask import current_app, request
 from flask_login import current_user
 
 from scheduler.config import Policy
+from scheduler.models import db
 from scheduler.services import audit
 
 
@@ -21,9 +22,11 @@ def policy() -> Policy:
 
 
 def audited(action: str, entity: str, entity_id: int | None, **detail: Any) -> None:
-    """Append an audit event for the signed-in staff user's console request."""
+    """Audit the signed-in staff user's console request. The row rides on the next
+    commit (called before a use case, it commits with that change); whatever is
+    still staged when the request ends is committed then (``flush_audit``)."""
     staff_id = current_user.id if current_user.is_authenticated else None
-    audit.record(action, entity, entity_id, staff_id=staff_id, ip=request.remote_addr,
+    audit.stage(action, entity, entity_id, staff_id=staff_id, ip=request.remote_addr,
                  now=now(), detail={"via": "console", "method": request.method,
                                     "path": request.path, **detail})
 
@@ -39,3 +42,10 @@ def date_arg(name: str) -> date | None:
         return date.fromisoformat(value) if value else None
     except ValueError:
         return None
+
+
+def flush_audit(response):
+    """After each console request: commit audit rows no use case carried."""
+    if db.session.info.get(audit.STAGED):
+        db.session.commit()
+    return response

@@ -14,7 +14,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.web import bp
-from blueprints.web.helpers import audited, now, policy
+from blueprints.web.helpers import audited, int_arg, now, policy
 from scheduler.errors import DomainError, InvalidValue
 from scheduler.models import (
     CHECKIN_MODES,
@@ -22,11 +22,12 @@ from scheduler.models import (
     PREFERENCES,
     USING_AGAIN,
     WEEKDAYS,
+    Client,
     Cohort,
     ReturnRequest,
     db,
 )
-from scheduler.services import clients, reports
+from scheduler.services import clients, console, reports
 from scheduler.services import returns as service
 from scheduler.services.common import get
 from scheduler.timeutil import human_when, local_instant, to_local
@@ -68,7 +69,17 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
                            location_names={loc.id: loc.name for loc in page.locations},
-                           today=to_local(now()).date(), **_words()), status
+                           today=to_local(now()).date(), find=_find(page),
+                           **_words()), status
+
+
+def _find(page):
+    """Client records matching the "someone we know?" search, without this one."""
+    q = (request.args.get("find") or "").strip()
+    if not q:
+        return None
+    return {"q": q, "rows": [c for c in console.search_clients(q, limit=10)
+                             if c.id != page.request.client_id]}
 
 
 @bp.get("/returners/<int:return_id>")
@@ -216,6 +227,21 @@ def confirm_client(return_id: int):
     clients.confirm_client(row.client_id, current_user.id, now())
     audited("update", "client", row.client_id, what="confirmed", return_request_id=return_id)
     flash(f"Confirmed: {row.name} is a known client now.")
+    return redirect(url_for("web.returner", return_id=return_id))
+
+
+@bp.post("/returners/<int:return_id>/link")
+def link_client(return_id: int):
+    """The person is someone we know: the request moves to their own record."""
+    target = int_arg("client_id")
+    if target is None:
+        return _refused(return_id, InvalidValue("Choose a client record", field="form"))
+    try:
+        service.link_to_client(return_id, target, current_user.id, now())
+    except DomainError as exc:
+        return _refused(return_id, exc)
+    client = db.session.get(Client, target)
+    flash(f"Linked to {client.name}'s record: their history and progress count now.")
     return redirect(url_for("web.returner", return_id=return_id))
 
 

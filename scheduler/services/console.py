@@ -6,6 +6,7 @@ loops over rosters) and returns plain dataclasses the templates read.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -234,11 +235,15 @@ def cohort_page(cohort_id: int, now: datetime, upcoming: int = 8) -> CohortPage:
 
 
 def search_clients(q: str | None, limit: int = 50) -> list[Client]:
-    query = sa.select(Client).order_by(Client.name, Client.id).limit(limit)
+    query = (sa.select(Client).where(Client.merged_into_id.is_(None))
+             .order_by(Client.name, Client.id).limit(limit))
     if q:
         like = f"%{q.strip()}%"
-        query = query.where(sa.or_(Client.name.ilike(like), Client.email.ilike(like),
-                                   Client.phone.ilike(like)))
+        matches = [Client.name.ilike(like), Client.email.ilike(like), Client.phone.ilike(like)]
+        digits = re.sub(r"\D", "", q)
+        if len(digits) >= 4:  # "(617) 555-0100" finds "617 555 0100"
+            matches.append(Client.phone_key.contains(digits[-10:]))
+        query = query.where(sa.or_(*matches))
     return list(db.session.scalars(query))
 
 

@@ -12,13 +12,13 @@ from scheduler.errors import InvalidValue
 from scheduler.models import (
     Attendance,
     AuditEvent,
-    Client,
     Cohort,
     Enrollment,
     GroupSession,
     ReturnRequest,
     db,
 )
+from scheduler.seats import seats_free
 from scheduler.services import feed_tokens, notices
 from scheduler.services.common import get
 from scheduler.services.seats import (
@@ -29,7 +29,6 @@ from scheduler.services.seats import (
     lock_cohort,
     move_status,
     seat_client,
-    seats_free,
     seats_taken,
     sessions_done,
 )

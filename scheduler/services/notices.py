@@ -13,7 +13,9 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from scheduler.errors import InvalidValue, NotFound
 from scheduler.models import (
+    AuditEvent,
     Client,
     Cohort,
     Enrollment,
@@ -95,3 +97,29 @@ def tell_waiting(entry: WaitlistEntry, position: int, now: datetime) -> list[Not
             "cohort_id": entry.cohort_id, "position": position,
             "waitlist_entry_id": entry.id,
         })
+
+
+def send_calendar_link(client_id: int, channel: str, now: datetime, *,
+                       staff_id: int | None) -> Notification:
+    """Staff send a client their calendar link (and page) by email or SMS. The
+    same link each time (made once, shown again); audited. One commit."""
+    client = db.session.get(Client, client_id)
+    if client is None:
+        raise NotFound(f"Client {client_id} was not found")
+    address = {"email": client.email, "sms": client.phone}.get(channel)
+    if channel not in ("email", "sms"):
+        raise InvalidValue("Send by email or sms", field="channel")
+    if not address:
+        what = "email address" if channel == "email" else "phone number"
+        raise InvalidValue(f"There is no {what} on file for this client", field="channel")
+    if (client.email_opt_out if channel == "email" else client.sms_opt_out):
+        raise InvalidValue(f"This client stopped {channel} messages", field="channel")
+    feed_tokens.ensure("client", client.id, now, feed_key())
+    [row] = outbox.queue("calendar_link", client, subject_ref=f"client:{client.id}",
+                         occurrence=now.strftime("%Y%m%dT%H%M%S%f"), due_at=now, now=now,
+                         to=[(channel, address)], payload={"feed_link": True})
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action="calendar_link.send",
+                              entity="client", entity_id=client.id,
+                              detail={"channel": channel}))
+    db.session.commit()
+    return row

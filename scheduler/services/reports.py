@@ -31,8 +31,8 @@ from scheduler.models import (
 )
 from scheduler.services import returns
 from scheduler.services.common import get
-from scheduler.services.seats import seats_by_cohort
 from scheduler.services.console import Seats
+from scheduler.services.seats import seats_by_cohort
 from scheduler.timeutil import as_utc
 
 LIVE = ("waiting", "offered")

@@ -11,9 +11,9 @@ This module sits at the bottom of ``scheduler/services``: it imports no other us
 case. Offering a freed seat to the next in line lives one layer up
 (``waitlist.seat_freed``), and every caller that frees a seat calls that.
 
-The rules themselves are plain functions (``holds_seat``, ``seats_free``,
-``carried_credit``, ``closed_window_open``) with no database, so they are tested
-without one.
+The rules themselves are plain functions in ``scheduler/seats.py`` (``holds_seat``,
+``seats_free``, ``carried_credit``, ``closed_window_open``), tested without a
+database.
 """
 
 from __future__ import annotations
@@ -44,36 +44,11 @@ from scheduler.models import (
     StatusChangeRefused,
     db,
 )
+from scheduler.seats import carried_credit, closed_window_open, holds_seat
 from scheduler.services.common import get
 from scheduler.timeutil import local_today
 
 ATTENDED = ("present", "late")
-
-
-# --- the rules, as plain functions ---------------------------------------------------
-
-def holds_seat(status: str, hold_until: datetime | None, now: datetime) -> bool:
-    """An active enrollment holds a seat; a paused one only while its hold lasts."""
-    return status == "active" or (status == "paused" and hold_until is not None
-                                  and hold_until > now)
-
-
-def seats_free(capacity: int, taken: int) -> int:
-    return max(capacity - taken, 0)
-
-
-def closed_window_open(scheduled_starts_on: list[date], day: date, join_until: int) -> bool:
-    """A closed cohort takes people only until its ``join_until``-th scheduled
-    group session has begun (``scheduled_starts_on`` in order)."""
-    if len(scheduled_starts_on) < join_until:
-        return True
-    return day < scheduled_starts_on[join_until - 1]
-
-
-def carried_credit(done_here: int, agreed: int) -> int:
-    """The credit an enrollment needs so that its sessions done (attended there plus
-    credited) are at least ``agreed``: credit carries and never goes down."""
-    return max(agreed - done_here, 0)
 
 
 # --- the same rules in SQL -----------------------------------------------------------

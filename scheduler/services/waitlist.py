@@ -46,6 +46,7 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
+from scheduler.seats import seats_free
 from scheduler.security import new_token, token_hash
 from scheduler.services import notices, outbox
 from scheduler.services.common import get
@@ -54,7 +55,6 @@ from scheduler.services.seats import (
     lock_cohort,
     move_status,
     seat_client,
-    seats_free,
     seats_taken,
     takes_people,
 )
