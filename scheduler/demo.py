@@ -64,8 +64,10 @@ def load_demo(now: datetime, policy: Policy, seed: int = 7) -> str:
                              password_hash=hash_password(DEMO_PASSWORD))
             db.session.add(user)
         staff[email] = user
-    boston = Location(name="Boston", address="100 Example Street, Boston, MA 02110")
-    needham = Location(name="Needham", address="25 Sample Avenue, Needham, MA 02492")
+    boston = Location(name="Boston", address="100 Example Street, Boston, MA 02110",
+                      phone="617-555-0100", reply_to="boston@demo.regroup.test")
+    needham = Location(name="Needham", address="25 Sample Avenue, Needham, MA 02492",
+                       phone="781-555-0100", reply_to="needham@demo.regroup.test")
     evening = Track(name="IOP Evening", sessions_to_complete=36)
     day = Track(name="IOP Day", sessions_to_complete=36)
     db.session.add_all([boston, needham, evening, day])

@@ -123,3 +123,13 @@ def send_calendar_link(client_id: int, channel: str, now: datetime, *,
                               detail={"channel": channel}))
     db.session.commit()
     return row
+
+
+def tell_forming(member_client: Client, cohort: Cohort, request: ReturnRequest | None,
+                 now: datetime) -> list[Notification]:
+    """Queue "you have a place in a new group that is forming": where, and that
+    they will hear the first date when it opens."""
+    return outbox.queue(
+        "fresh_joined", member_client, subject_ref=f"cohort:{cohort.id}", occurrence="joined",
+        due_at=now, now=now, to=routes_for(member_client, request),
+        payload={"cohort_id": cohort.id})

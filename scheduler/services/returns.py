@@ -559,6 +559,7 @@ def place(return_id: int, option_id: str, staff_id: int | None, now: datetime,
         if fresh_new is not None:
             cohort_id = _forming_cohort_for(*fresh_new, now, policy).id
         result.forming_member = _join_forming(request, cohort_id, credit, now)
+        notices.tell_forming(request.client, db.session.get(Cohort, cohort_id), request, now)
     _check_in_settled(request.id, now)
     done = sessions_done(result.enrollment) if result.enrollment else credit
     decision = PlacementDecision(

@@ -47,12 +47,32 @@ def test_the_offer_page_says_when_and_where_in_plain_words(app, offered):
     response, text = page(app, f"/offers/{token}")
     assert response.status_code == 200
     assert "A seat has opened up for you" in text
-    assert "Mon Nov 30, 6:00 PM" in text  # the first group session, and the hold's end
+    # offered Mon 10 AM: tonight is too soon, so the seat is for Wednesday's group,
+    # and the hold runs a day
+    assert "Wed Dec 2, 6:00 PM" in text and "Tue Dec 1, 10:02 AM" in text
     assert "Mondays, Wednesdays and Thursdays at 6:00 PM" in text
     assert "100 Example Street, Boston, MA" in text and "Room 2" in text
     assert 'name="csrf_token"' in text
     assert f"/offers/{token}/accept" in text and f"/offers/{token}/decline" in text
+    assert "Not this time, keep my place" in text and f"/offers/{token}/leave" in text
     assert_kind(text)
+
+
+def test_the_offer_page_says_who_to_call_at_that_site(app, offered):
+    from scheduler.services import cohorts
+
+    offer, token, _ = offered
+    cohorts.update_location(offer_location_id(offer), {"phone": "617-555-0100",
+                                                     "reply_to": "boston@example.org"})
+    _, text = page(app, f"/offers/{token}")
+    assert "Call Boston at" in text and "617-555-0100" in text
+    assert "boston@example.org" in text
+
+
+def offer_location_id(offer):
+    from scheduler.models import Cohort, db
+
+    return db.session.get(Cohort, offer.cohort_id).location_id
 
 
 def test_offer_pages_stay_out_of_caches_and_referrers(app, offered):
@@ -100,7 +120,7 @@ def test_an_expired_link_gets_a_kind_page_and_the_seat_moves_on(app, clock, offe
     clock.set(offer.expires_at + timedelta(minutes=1))
     response, text = page(app, f"/offers/{token}")
     assert response.status_code == 200
-    assert "This offer has ended" in text and "nothing is lost" in text
+    assert "This offer has ended" in text and "keep your place in line" in text
     assert_kind(text)
     assert [o.waitlist_entry_id for o in open_offers(offer.cohort_id)] == [line[1].id]
 

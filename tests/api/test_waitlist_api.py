@@ -143,8 +143,9 @@ def test_staff_see_who_holds_each_offered_seat_and_until_when(api, build, clock,
     [held] = api.get(f"/api/v1/cohorts/{cohort.id}/offers").get_json()
     assert held["client_id"] == line[0].client_id and held["status"] == "open"
     assert held["name"] == line[0].client.name
-    assert held["expires_at"] == "2026-11-30T18:00:00-05:00"
-    assert held["group_session_starts_at"] == "2026-11-30T18:00:00-05:00"
+    # made Mon 10 AM: tonight is too soon, so it is for Wednesday, with a day to answer
+    assert held["expires_at"] == "2026-12-01T10:03:00-05:00"
+    assert held["group_session_starts_at"] == "2026-12-02T18:00:00-05:00"
 
 
 def test_the_offer_list_filters_by_status(api, build, clock, group):

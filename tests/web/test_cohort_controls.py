@@ -162,8 +162,8 @@ def test_the_cohort_page_shows_open_offers_with_their_deadline(build, clock, con
     cohort, offer = _offer(build, clock)
     html = console_as("coordinator").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     offers = html[html.index('id="offers"'):]
-    # the offer runs until the next group session starts (6 PM today)
-    assert "answer by <strong>Mon Nov 30, 6:00 PM</strong>" in offers
+    # made Mon 10 AM for Wednesday's group: a day to answer
+    assert "answer by <strong>Tue Dec 1, 10:02 AM</strong>" in offers
     assert 'value="accept"' in offers and 'value="decline"' in offers
 
 

@@ -17,30 +17,76 @@ def _feed_writes(db, client_id):
         AuditEvent.action == "update").order_by(AuditEvent.id))]
 
 
-def test_issuing_a_feed_link_shows_https_webcal_and_the_page_link_once(db, build, console_as):
+def _shown_token(html: str) -> str:
+    return html.split('value="https://regroup.test/me/', 1)[1].split('"', 1)[0]
+
+
+def test_a_feed_link_is_shown_with_https_webcal_and_page_every_time_the_page_opens(
+        db, build, console_as):
     client = build.client("Dana Example")
     console = console_as("coordinator")
     page = f"/clients/{client.id}"
-    html = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
+    html = console.post_form(page, f"{page}/feed", {},
+                             follow_redirects=True).get_data(as_text=True)
     assert 'value="https://regroup.test/feeds/' in html
     assert 'value="webcal://regroup.test/feeds/' in html
-    assert 'value="https://regroup.test/me/' in html
-    token = html.split('value="https://regroup.test/me/', 1)[1].split('"', 1)[0]
+    token = _shown_token(html)
     assert tokens.lookup(token).subject_id == client.id
     again = console.get(page).get_data(as_text=True)
-    assert token not in again and "A link is live" in again
+    assert _shown_token(again) == token  # never "shown only once"
     assert _feed_writes(db, client.id) == ["feed_link_issued"]
+
+
+def test_reloading_the_page_after_making_a_link_does_not_make_another(db, build, console_as):
+    client = build.client("Dana Example")
+    console, page = console_as("coordinator"), f"/clients/{client.id}"
+    response = console.post_form(page, f"{page}/feed", {})
+    assert response.status_code == 303 or response.status_code == 302
+    console.get(page)
+    console.get(page)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(FeedToken)) == 1
 
 
 def test_making_a_new_link_turns_the_old_one_off(db, build, console_as):
     client = build.client("Dana Example")
     console, page = console_as("coordinator"), f"/clients/{client.id}"
-    first = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
-    old = first.split('value="https://regroup.test/me/', 1)[1].split('"', 1)[0]
-    second = console.post_form(page, f"{page}/feed", {}).get_data(as_text=True)
+    old = _shown_token(console.post_form(page, f"{page}/feed", {},
+                                         follow_redirects=True).get_data(as_text=True))
+    second = console.post_form(page, f"{page}/feed", {},
+                               follow_redirects=True).get_data(as_text=True)
     assert "the old one no longer works" in second
-    assert tokens.lookup(old) is None
+    assert tokens.lookup(old) is None and _shown_token(second) != old
     assert _feed_writes(db, client.id) == ["feed_link_issued", "feed_link_rotated"]
+
+
+def test_staff_send_the_same_calendar_link_by_text_message(app, db, build, clock,
+                                                           console_as):
+    from scheduler.messages import render
+    from scheduler.models import Notification
+
+    client = build.client("Dana Example", phone="617-555-0142")
+    token = tokens.issue("client", client.id, clock())
+    console, page = console_as("coordinator"), f"/clients/{client.id}"
+    response = console.post_form(page, f"{page}/feed/send", {"channel": "sms"},
+                                 follow_redirects=True)
+    assert "on its way by text message" in response.get_data(as_text=True)
+    [sent] = db.session.scalars(sa.select(Notification).where(
+        Notification.kind == "calendar_link")).all()
+    assert (sent.channel, sent.recipient) == ("sms", "617-555-0142")
+    assert f"/me/{token}" in render(sent, app.jinja_env, app.config).text
+    assert tokens.lookup(token) is not None  # the same link, still working
+    assert db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.action == "calendar_link.send")).one().detail == {"channel": "sms"}
+
+
+def test_sending_a_link_by_email_to_a_client_without_one_says_so(db, build, clock,
+                                                                  console_as):
+    client = build.client("Dana Example", phone="617-555-0142")
+    tokens.issue("client", client.id, clock())
+    console, page = console_as("coordinator"), f"/clients/{client.id}"
+    html = console.post_form(page, f"{page}/feed/send", {"channel": "email"},
+                             follow_redirects=True).get_data(as_text=True)
+    assert "There is no email address on file" in html
 
 
 def test_turning_the_link_off_revokes_it(db, build, clock, console_as):
