@@ -1,18 +1,21 @@
 """Feed tokens for staff to hand out: a client's subscription (and page) link, and
-staff feeds per cohort, location and facilitator. Each link is shown once."""
+staff feeds per cohort, location and facilitator. A live link can be shown and sent
+again; making a new one stops the old one."""
 
 from __future__ import annotations
 
 from flask.views import MethodView
-from marshmallow import Schema, fields
+from flask_smorest import abort
+from marshmallow import Schema, fields, validate
 
 from blueprints.api import Blueprint, current_staff, now, roles
 from blueprints.feeds import feed_urls
 from calendars import tokens
-from scheduler.models import AuditEvent, db
+from scheduler.models import AuditEvent, Client, db
+from scheduler.services import notices
 from scheduler.services.common import get
 
-blp = Blueprint("feed_links", __name__, description="Calendar feed links (shown once)")
+blp = Blueprint("feed_links", __name__, description="Calendar feed links")
 
 
 class FeedLinks(Schema):
@@ -44,8 +47,27 @@ def _audit(action: str, kind: str, subject_id: int) -> None:
                               entity=f"{kind}_feed", entity_id=subject_id, detail={}))
 
 
+class SendIn(Schema):
+    channel = fields.String(required=True, validate=validate.OneOf(["email", "sms"]))
+
+
+class SentOut(Schema):
+    notification_id = fields.Integer(attribute="id")
+    channel = fields.String()
+    recipient = fields.String()
+
+
 @blp.route("/clients/<int:client_id>/feed")
 class ClientFeed(MethodView):
+    @blp.response(200, FeedLinks)
+    def get(self, client_id):
+        """The client's live feed link, shown again (404 when there is none to show)."""
+        get(Client, client_id, "Client")
+        token = tokens.current("client", client_id)
+        if token is None:
+            abort(404, message="This client has no calendar link to show; make one")
+        return feed_urls(token)
+
     @blp.response(201, FeedLinks)
     def post(self, client_id):
         """Issue (or rotate) the client's feed link; the old one stops working."""
@@ -55,6 +77,16 @@ class ClientFeed(MethodView):
     def delete(self, client_id):
         """Turn the client's feed link off (they asked, or they left)."""
         _revoke("client", client_id)
+
+
+@blp.route("/clients/<int:client_id>/feed/send")
+class ClientFeedSend(MethodView):
+    @blp.arguments(SendIn)
+    @blp.response(202, SentOut)
+    def post(self, data, client_id):
+        """Send the client their calendar link (the same one) by email or SMS."""
+        return notices.send_calendar_link(client_id, data["channel"], now(),
+                                          staff_id=current_staff().id)
 
 
 STAFF_ROLES = ("admin", "coordinator", "clinician")

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from scheduler.config import Policy
+from scheduler.errors import InvalidTransition, InvalidValue
 from scheduler.models import (
     CheckIn,
     Client,
@@ -34,6 +35,7 @@ from scheduler.models import (
 )
 from scheduler.reminders import after_quiet_hours
 from scheduler.reminders import plan_reminders as reminder_rule
+from scheduler.services.common import get
 from scheduler.timeutil import PROGRAM_TZ, as_utc
 
 INSERT_CHUNK = 2000
@@ -418,9 +420,6 @@ RESOLUTIONS = ("sent", "resend", "cancelled")
 def resolve(notification_id: int, outcome: str, now: datetime) -> Notification:
     """Staff settle an ``unknown`` or ``failed`` row: it did go (``sent``), send it
     again (``resend``), or leave it (``cancelled``). Commits."""
-    from scheduler.errors import InvalidTransition, InvalidValue
-    from scheduler.services.common import get
-
     if outcome not in RESOLUTIONS:
         raise InvalidValue("Use sent, resend or cancelled", field="outcome")
     row = get(Notification, notification_id, "Notification")

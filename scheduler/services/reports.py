@@ -33,6 +33,7 @@ from scheduler.services import returns
 from scheduler.services.common import get
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
+from scheduler.services.waitlist import waitlist_for
 from scheduler.timeutil import as_utc
 
 LIVE = ("waiting", "offered")
@@ -181,8 +182,6 @@ class ReturnerPage:
 
 
 def waiting_for(client_id: int) -> list[Waiting]:
-    from scheduler.services.waitlist import waitlist_for
-
     out: list[Waiting] = []
     entries = db.session.execute(
         sa.select(WaitlistEntry, Cohort).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)

@@ -157,3 +157,18 @@ def test_a_write_and_its_audit_row_commit_together_in_one_transaction(api, build
     [event] = list(db.session.scalars(sa.select(AuditEvent).where(
         AuditEvent.entity == "enrollment")))
     assert (event.action, event.entity_id) == ("create", response.get_json()["id"])
+
+
+def test_staff_see_a_clients_calendar_link_again_and_send_it(api, build, clock):
+    from calendars import tokens
+
+    client = build.client(email="robin@example.org")
+    assert api.get(f"/api/v1/clients/{client.id}/feed").status_code == 404
+    made = api.post(f"/api/v1/clients/{client.id}/feed").get_json()
+    again = api.get(f"/api/v1/clients/{client.id}/feed").get_json()
+    assert again == made
+    sent = api.post(f"/api/v1/clients/{client.id}/feed/send", json={"channel": "email"})
+    assert sent.status_code == 202 and sent.get_json()["recipient"] == "robin@example.org"
+    no_phone = api.post(f"/api/v1/clients/{client.id}/feed/send", json={"channel": "sms"})
+    assert no_phone.status_code == 422 and "channel" in no_phone.get_json()["errors"]["json"]
+    assert tokens.lookup(made["page_url"].rsplit("/", 1)[1]) is not None
