@@ -106,6 +106,8 @@ def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue 
         if as_utc(event.ends_at) < current:
             continue
         kind, _, row_id = event.subject.partition(":")
+        if kind != "group_session" and event.status == "CANCELLED":
+            continue  # a check-in no longer needed is not news (the feed still says so)
         path = "group-sessions" if kind == "group_session" else "check-ins"
         upcoming.append({
             "when": human_when(event.starts_at),

@@ -78,6 +78,29 @@ def test_a_coordinator_finds_a_returner_books_a_check_in_records_answers_and_pla
     assert (reentry.using_again, reentry.preference, reentry.dayparts) == (
         "prefer_not_to_say", "same_group", ["evening"])
     assert status == "active"
+    # placing before the booked check-in settles it: nothing stale for the client
+    assert check_in.status == "cancelled"
+
+    # the client reads the message they were sent, and opens their page on a phone
+    from flask import current_app
+
+    from scheduler.messages import render
+    from scheduler.models import Notification
+
+    [told] = db.session.scalars(sa.select(Notification).where(
+        Notification.client_id == robin_id, Notification.kind == "placed")).all()
+    message = render(told, current_app.jinja_env, current_app.config)
+    _settle(db)
+    assert (told.channel, told.recipient) == ("sms", "617-555-0101")  # they called
+    assert "You have a place in Monday Evening, first session Mon Nov 30, 6:00 PM" in (
+        message.text)
+    me_link = next(w for w in message.text.split() if "/me/" in w)
+    phone = browser_page(PHONE_740)
+    phone.goto(live_server + me_link[me_link.index("/me/"):])
+    main = phone.inner_text("main")
+    assert "Mon Nov 30, 6:00 PM" in main and "check-in" not in main.lower()
+    assert fits_width(phone)
+    shot(phone, "journey-me-after-placed-phone")
 
 
 def test_a_client_asks_to_come_back_on_a_phone_and_reads_what_happens_next(
@@ -123,6 +146,34 @@ def test_a_client_accepts_a_seat_offer_from_its_link_and_sees_it_is_saved(
         Enrollment.client_id == client_id, Enrollment.cohort_id == cohort.id))
     _settle(db)
     assert status == "active"
+
+
+def test_a_client_says_not_this_time_and_keeps_their_place_in_line(
+        build, db, clock, live_server, browser_page):
+    from scheduler.models import WaitlistEntry
+    from scheduler.services import enrollments
+    from scheduler.services.waitlist import offer_token
+    from tests.waitlist_support import full_group_with_line, open_offers
+
+    cohort, seated, line = full_group_with_line(build, capacity=1, waiting=2)
+    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
+    offer = open_offers(cohort.id)[0]
+    token, entry_id = offer_token(offer.id), line[0].id
+    _settle(db)
+
+    page = browser_page(PHONE_740)
+    page.goto(f"{live_server}/offers/{token}")
+    for name in ("Yes, save my seat", "Not this time, keep my place",
+                 "Take me off the list"):
+        assert page.get_by_role("button", name=name).is_visible()
+    assert fits_width(page)
+    page.get_by_role("button", name="Not this time, keep my place").click()
+    page.wait_for_selector("text=you keep your place in line")
+    shot(page, "offer-not-this-time-phone")
+    db.session.expire_all()
+    status = db.session.get(WaitlistEntry, entry_id).status
+    _settle(db)
+    assert status == "waiting"
 
 
 def test_a_client_opens_their_page_and_sees_the_subscribe_links_and_a_qr_code(
