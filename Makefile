@@ -58,7 +58,7 @@ test: install lint browser-deps $(JS)
 	$(BIN)/pytest -q -p no:cacheprovider
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
 		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/integration tests/api tests/web; \
+		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/integration tests/api tests/web tests/journeys; \
 	elif [ "$$REQUIRE_POSTGRES" = "1" ]; then \
 		echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"; exit 1; \
 	else echo "(PostgreSQL pass skipped: set TEST_DATABASE_URL to run it)"; fi

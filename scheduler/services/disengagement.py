@@ -70,7 +70,7 @@ def pause_if_disengaged(enrollment_id: int, now: datetime, policy: Policy) -> in
     if absences < policy.absences_to_pause:
         db.session.rollback()
         return 0
-    enrollments.change_status(enrollment_id, "paused", now, policy, commit=False)
+    enrollments.set_status(enrollment, "paused", now, policy)
     enrollment.hold_until = now + timedelta(days=policy.auto_release_days)
     follow_up = FollowUp(kind=FOLLOW_UP_KIND, client_id=enrollment.client_id,
                          enrollment_id=enrollment_id, created_at=now, updated_at=now,

@@ -35,7 +35,8 @@ from scheduler.services.seats import (
 from scheduler.services.waitlist import seat_freed
 from scheduler.timeutil import local_today
 
-__all__ = ["ATTENDED", "attended_count", "change_status", "enroll", "move", "set_credit"]
+__all__ = ["ATTENDED", "attended_count", "change_status", "enroll", "move", "set_credit",
+           "set_status"]
 
 
 def enroll(client_id: int, cohort_id: int, now: datetime, policy: Policy, *,
@@ -59,22 +60,35 @@ def enroll(client_id: int, cohort_id: int, now: datetime, policy: Policy, *,
 
 def change_status(enrollment_id: int, status: str, now: datetime, policy: Policy, *,
                   release_hold: bool = False, staff_id: int | None = None,
-                  reason: str | None = None, commit: bool = True) -> Enrollment:
-    """Move an enrollment through its life (``Enrollment.TRANSITIONS``).
+                  reason: str | None = None) -> Enrollment:
+    """Move an enrollment through its life (``Enrollment.TRANSITIONS``); one commit.
 
     Leaving frees the seat at once; a pause holds it for ``pause_hold_days``
     unless ``release_hold`` (which also releases the hold of a paused one).
     Resuming goes through the one seat path. Whenever the enrollment stops
     holding a seat, the seat goes to the next in line (``waitlist.seat_freed``).
-    ``commit=False`` is for the jobs that pause many in one transaction.
     """
     enrollment = get(Enrollment, enrollment_id, "Enrollment")
+    old = enrollment.status
+    set_status(enrollment, status, now, policy, release_hold=release_hold)
+    if staff_id is not None and (status != old or release_hold):
+        _audit(staff_id, "enrollment.status", enrollment, now,
+               {"from": old, "to": status, "release_hold": release_hold,
+                **({"reason": reason} if reason else {})})
+    db.session.commit()
+    return enrollment
+
+
+def set_status(enrollment: Enrollment, status: str, now: datetime, policy: Policy, *,
+               release_hold: bool = False) -> None:
+    """``change_status`` inside the caller's transaction (never commits): for the
+    jobs and rules that end or pause enrollments as part of a larger change."""
     cohort = lock_cohort(enrollment.cohort_id)
     old = enrollment.status
     if status == "active" and old == "paused":
         seat_client(enrollment.client_id, cohort.id, now, policy)
     elif status == old == "paused" and release_hold:
-        _release(enrollment, cohort, now, policy)
+        _release(enrollment, now, policy)
     elif status != old:
         held_before = holds_seat(old, enrollment.hold_until, now)
         move_status(enrollment, status, now)
@@ -90,21 +104,15 @@ def change_status(enrollment_id: int, status: str, now: datetime, policy: Policy
             feed_tokens.revoke_if_client_left(enrollment.client_id, now)
         if held_before and not holds_seat(status, enrollment.hold_until, now):
             seat_freed(cohort.id, now, policy=policy)
-    if staff_id is not None and (status != old or release_hold):
-        _audit(staff_id, "enrollment.status", enrollment, now,
-               {"from": old, "to": status, "release_hold": release_hold,
-                **({"reason": reason} if reason else {})})
-    if commit:
-        db.session.commit()
-    return enrollment
 
 
-def _release(enrollment: Enrollment, cohort: Cohort, now: datetime, policy: Policy) -> None:
+def _release(enrollment: Enrollment, now: datetime, policy: Policy | None) -> None:
+    """A paused enrollment stops holding its seat, which goes to the next in line."""
     if enrollment.hold_until is not None:
         enrollment.hold_until = None
         enrollment.updated_at = now
         db.session.flush()
-        seat_freed(cohort.id, now, policy=policy)
+        seat_freed(enrollment.cohort_id, now, policy=policy)
 
 
 def release_expired_holds(now: datetime, policy: Policy | None = None) -> int:
@@ -112,10 +120,7 @@ def release_expired_holds(now: datetime, policy: Policy | None = None) -> int:
     rows = list(db.session.scalars(sa.select(Enrollment).where(
         Enrollment.status == "paused", Enrollment.hold_until <= now)))
     for enrollment in rows:
-        enrollment.hold_until = None
-        enrollment.updated_at = now
-        db.session.flush()
-        seat_freed(enrollment.cohort_id, now, policy=policy)
+        _release(enrollment, now, policy)
     db.session.commit()
     return len(rows)
 
@@ -225,7 +230,7 @@ def _complete_if_done(enrollment: Enrollment, cohort: Cohort, now: datetime,
     if enrollment.status != "active":
         return
     if sessions_done(enrollment) >= cohort.track.sessions_to_complete:
-        change_status(enrollment.id, "completed", now, policy, commit=False)
+        set_status(enrollment, "completed", now, policy)
 
 
 def _stamp_first_attendance(client_id: int, group_session: GroupSession) -> None:
