@@ -15,13 +15,12 @@ from calendars import tokens
 from scheduler.errors import DomainError, NotFound
 from scheduler.messages import contact_for
 from scheduler.models import db
+from scheduler.schedule import pattern_in_words
 from scheduler.services import feed_tokens, waitlist
-from scheduler.timeutil import human_time, human_when
+from scheduler.timeutil import human_when
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
 
-DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",
-             "fri": "Fridays", "sat": "Saturdays", "sun": "Sundays"}
 
 
 def _now():
@@ -42,15 +41,9 @@ def _unknown():
     return _private(render_template("offers/unknown.html"), 404)
 
 
-def _in_words(days: list[str]) -> str:
-    names = [DAY_NAMES[d] for d in days]
-    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-
-
 def _page(view: waitlist.OfferView, token: str):
     tz = ZoneInfo(view.location.timezone)
     session = view.group_session
-    meets_at = human_time(session.starts_at, tz) if session else None
     feed = None
     if view.offer.status == "accepted":
         token_now = tokens.current("client", view.offer.client_id)
@@ -62,7 +55,7 @@ def _page(view: waitlist.OfferView, token: str):
         offer=view.offer,
         status=view.offer.status,
         first_session=human_when(session.starts_at, tz) if session else None,
-        pattern=f"{_in_words(view.cohort.weekday_list)} at {meets_at}" if meets_at else None,
+        pattern=pattern_in_words(view.cohort.weekday_list, view.cohort.start_time),
         location=view.location,
         room=view.cohort.room,
         hold_until=human_when(view.offer.expires_at, tz),

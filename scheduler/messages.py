@@ -28,6 +28,7 @@ from scheduler.models import (
     ReturnRequest,
     db,
 )
+from scheduler.schedule import pattern_in_words
 from scheduler.services import feed_tokens
 from scheduler.services.waitlist import offer_url
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
@@ -150,7 +151,12 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         ctx["contact"] = contact_for(location)
     if n.kind in WHERE_KINDS and location is not None:
         ctx["where"] = _where(location, cohort)
-        ctx["group"] = cohort.name if cohort is not None else None
+    if cohort is not None:
+        # discreet by default: the group as the person knows it (days and time);
+        # its name only when they chose to see program words
+        ctx["group"] = (cohort.name if client is not None and client.program_words_opt_in
+                        else "the group that meets "
+                        + pattern_in_words(cohort.weekday_list, cohort.start_time))
     if payload.get("feed_link") and client is not None:
         token = feed_tokens.current("client", client.id, config["FEED_UID_KEY"])
         ctx["feed"] = feed_tokens.urls(base, token) if token else None

@@ -81,6 +81,18 @@ def next_start_date(pattern: Pattern, on_or_after: date) -> date:
     raise ValueError("a pattern needs at least one weekday")
 
 
+DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",
+             "fri": "Fridays", "sat": "Saturdays", "sun": "Sundays"}
+
+
+def pattern_in_words(weekdays: Iterable[str], start: time) -> str:
+    """'Mondays, Wednesdays and Thursdays at 6:00 PM': a group as a person knows it."""
+    names = [DAY_NAMES[d] for d in weekdays]
+    days = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    hour = start.strftime("%I").lstrip("0") or "12"
+    return f"{days} at {hour}:{start:%M %p}"
+
+
 def daypart_of(start: time, dayparts: dict[str, tuple[int, int]]) -> str:
     for name, (first_hour, end_hour) in dayparts.items():
         if first_hour <= start.hour < end_hour:

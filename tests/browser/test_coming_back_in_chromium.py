@@ -92,8 +92,8 @@ def test_a_coordinator_finds_a_returner_books_a_check_in_records_answers_and_pla
     message = render(told, current_app.jinja_env, current_app.config)
     _settle(db)
     assert (told.channel, told.recipient) == ("sms", "617-555-0101")  # they called
-    assert "You have a place in Monday Evening, first session Mon Nov 30, 6:00 PM" in (
-        message.text)
+    assert ("You have a place in the group that meets Mondays, Wednesdays and Thursdays "
+            "at 6:00 PM, first session Mon Nov 30, 6:00 PM") in message.text
     me_link = next(w for w in message.text.split() if "/me/" in w)
     phone = browser_page(PHONE_740)
     phone.goto(live_server + me_link[me_link.index("/me/"):])

@@ -163,3 +163,25 @@ def test_every_path_into_a_group_keeps_every_promise(app, build, clock, path, st
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(
         Notification.subject_ref == f"check_in:{check_in.id}",
         Notification.status == "pending")) == 0
+
+
+@pytest.mark.parametrize("opted_in", [False, True])
+def test_the_placed_message_names_the_program_only_for_those_who_chose_it(
+        app, build, clock, opted_in):
+    boston = build.location("Boston", address=ADDRESS, phone=PHONE,
+                            reply_to="boston@example.org")
+    cohort = build.cohort(boston, build.track("IOP Evening"), name="IOP Evening A")
+    client = build.client("Robin Example", email="robin@example.org",
+                          program_words_opt_in=opted_in)
+    request = ask_to_come_back(client, clock(), channel="email")
+    place_by_option = returns.options_for(request.id, clock(), build.policy).options
+    join = next(o for o in place_by_option if o.cohort_id == cohort.id)
+    returns.place(request.id, join.id, None, clock(), build.policy)
+    [told] = db.session.scalars(sa.select(Notification).where(
+        Notification.kind == "placed")).all()
+    message = render(told, app.jinja_env, app.config)
+    assert ("IOP" in message.text) is opted_in
+    if not opted_in:
+        assert "the group that meets Mondays, Wednesdays and Thursdays at 6:00 PM" in (
+            message.text)
+    assert message.headers["Reply-To"] == "boston@example.org"
