@@ -157,6 +157,7 @@ def audit_api_call(response):
         action = "read"
     else:
         staged = g.get("audit_item")
+        audit.unstage()  # a write refused before its use case committed leaves nothing
         if staged is not None and staged["written"]:
             return response  # it committed with the change it records
         wanted = 200 <= status < 300 or status == 409

@@ -55,6 +55,12 @@ def stage(action: str, entity: str, entity_id: int | None, *, staff_id: int | No
     return item
 
 
+def unstage() -> None:
+    """Forget staged rows no commit carried (the request they belong to ended)."""
+    db.session.info.pop(STAGED, None)
+    db.session.info.pop(MADE, None)
+
+
 @event.listens_for(Session, "after_flush")
 def _note_made(session: Session, _context) -> None:
     """While an audit row is staged, remember the rows each flush creates (the
