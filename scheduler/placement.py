@@ -24,12 +24,23 @@ from scheduler.config import Policy
 from scheduler.timeutil import human_when, to_local
 
 KINDS = ("resume", "join", "fresh", "waitlist")
-# preference -> kind order (lower ranks first)
-KIND_ORDER = {
-    "same_group": {"resume": 0, "waitlist_prior": 1, "join": 2, "fresh": 3, "waitlist": 4},
-    "fresh_group": {"fresh": 0, "join": 1, "resume": 2, "waitlist": 3, "waitlist_prior": 3},
-    "no_preference": {"resume": 0, "join": 1, "fresh": 2, "waitlist_prior": 3, "waitlist": 3},
-}
+
+
+def tier(rank_kind: str, preference: str) -> int:
+    """How soon an option seats the person, as a rank (lower first): their own group
+    with a seat; then every seat they could take now and every fresh group that
+    would start soon, ordered by the first session (someone who asked for a fresh
+    group gets those first); then their own group's line, other lines, and fresh
+    groups that still need people."""
+    if rank_kind == "resume":
+        return 2 if preference == "fresh_group" else 0
+    if rank_kind == "fresh_soon":
+        return 1 if preference == "fresh_group" else 2
+    if rank_kind == "join":
+        return 2
+    if rank_kind == "fresh_later":
+        return 3 if preference == "fresh_group" else 5
+    return 3 if rank_kind == "waitlist_prior" else 4
 
 
 @dataclass(frozen=True)
@@ -233,7 +244,6 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     away = days_away(history, now)
     # what the check-in learned decides, never older profile fields
     wanted = answers.location_ids
-    order = KIND_ORDER.get(answers.preference, KIND_ORDER["no_preference"])
     prior = by_id.get(history.prior_cohort_id) if history.prior_cohort_id else None
 
     memo: dict[int, Progress] = {}
@@ -257,7 +267,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
                         previous_group=prior is not None and cohort is not None
                         and cohort.id == prior.id)
         location_rank = wanted.index(location_id) if location_id in wanted else 0
-        key = (order[rank_kind], tiebreak, location_rank, first or far,
+        key = (tier(rank_kind, answers.preference), first or far, tiebreak, location_rank,
                -(seats or 0), option_id)
         ranked.append((key, option))
 
@@ -347,7 +357,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     names = dict(locations) if locations is not None else {}
     for cohort in cohorts:
         names.setdefault(cohort.location_id, cohort.location_name)
-    _fresh_options(history, answers, cohorts, tracks, wanted, names, prior, policy, offer,
+    _fresh_options(history, answers, cohorts, tracks, wanted, names, prior, policy, now, offer,
                    not_offered)
 
     ranked.sort(key=lambda item: item[0])
@@ -381,7 +391,7 @@ def _ordinal(n: int) -> str:
     return {1: "first", 2: "second", 3: "third"}.get(n, f"{n}th")
 
 
-def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, policy,
+def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, policy, now,
                    offer, not_offered) -> None:
     """A forming cohort of returners for each wanted location and daypart, or a new one."""
     wanted_locations = list(locations) or (
@@ -408,7 +418,10 @@ def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, p
                   f"{cohort.members} people ready; staff can open it now")
         when = (f"could start {human_when(cohort.first_session_at)}"
                 if cohort.first_session_at else "start date set when it opens")
-        offer("fresh", "fresh", cohort, f"fresh:{cohort.id}",
+        # with this person it opens (or it could already): it starts soon enough
+        soon = needed <= 1 and cohort.first_session_at is not None and (
+            cohort.first_session_at - now).days <= policy.fresh_soon_days
+        offer("fresh", "fresh_soon" if soon else "fresh_later", cohort, f"fresh:{cohort.id}",
               [f"A fresh group of people coming back ({cohort.name}); {status}; {when}"],
               first=cohort.first_session_at, seats=cohort.capacity - cohort.members,
               track_id=cohort.track_id, location_id=cohort.location_id,
@@ -422,7 +435,8 @@ def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, p
             track_id = _track_for(daypart, prior, cohorts, tracks)
             if track_id is None:
                 continue
-            offer("fresh", "fresh", None, f"fresh:new:{location_id}:{track_id}:{daypart}",
+            offer("fresh", "fresh_later", None,
+                  f"fresh:new:{location_id}:{track_id}:{daypart}",
                   [f"Start a fresh {daypart} group of people coming back in "
                    f"{names[location_id]}; it opens once {policy.fresh_min_size} have joined"],
                   first=None, seats=policy.fresh_max_size, track_id=track_id,

@@ -251,16 +251,36 @@ def test_someone_already_waiting_for_a_group_is_not_offered_it_again():
     assert "Already waiting" in reason_for(ranking, 1)
 
 
-def test_preferring_a_fresh_group_ranks_fresh_options_first():
-    ranking = rank(away(10), [cohort(1)], Answers(preference="fresh_group"))
-    assert ranking.options[0].kind == "fresh"
+def forming(id, members, **kw):
+    return cohort(id, status="forming", for_returners=True, members=members, capacity=10,
+                  seats_taken=0, first_session_at=datetime(2026, 12, 2, 23, 0, tzinfo=UTC),
+                  **kw)
+
+
+def test_preferring_a_fresh_group_ranks_one_that_would_start_soon_first():
+    ranking = rank(away(10), [cohort(1), forming(5, members=3)],
+                   Answers(preference="fresh_group"))
+    assert ranking.options[0].id == "fresh:5"
     assert "resume:1" in ids(ranking)
 
 
-def test_preferring_the_same_group_ranks_its_waitlist_before_other_groups():
-    ranking = rank(away(10), [cohort(1, seats_taken=10), cohort(2)],
+def test_a_fresh_group_that_still_needs_people_comes_after_a_seat_open_now():
+    ranking = rank(away(10), [cohort(1), forming(5, members=1)],
+                   Answers(preference="fresh_group"))
+    assert ids(ranking).index("resume:1") < ids(ranking).index("fresh:5")
+
+
+def test_a_fresh_group_that_would_start_with_them_ranks_with_the_seats_by_its_date():
+    later = cohort(2, first_session_at=datetime(2026, 12, 7, 23, 0, tzinfo=UTC))
+    ranking = rank(History(), [later, forming(5, members=3)])
+    assert ids(ranking)[:2] == ["fresh:5", "join:2"]
+
+
+def test_their_own_full_group_comes_after_a_free_seat_elsewhere_and_before_other_lines():
+    ranking = rank(away(10), [cohort(1, seats_taken=10), cohort(2),
+                              cohort(3, seats_taken=10)],
                    Answers(preference="same_group"))
-    assert ids(ranking)[:2] == ["waitlist:1", "join:2"]
+    assert ids(ranking)[:3] == ["join:2", "waitlist:1", "waitlist:3"]
 
 
 def test_groups_starting_sooner_rank_first_among_joins():
