@@ -24,7 +24,7 @@ from flask_migrate import upgrade  # noqa: E402
 from scheduler.app import create_app  # noqa: E402
 from scheduler.models import Attendance, AuditEvent, Enrollment, GroupSession, db  # noqa: E402
 from scheduler.services import clients, cohorts, console, enrollments  # noqa: E402
-from scheduler.services.waitlist import join_waitlist  # noqa: E402
+from scheduler.services.waitlist import add_to_waitlist  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)
 
@@ -63,7 +63,7 @@ def build(policy) -> tuple[int, int]:
     db.session.execute(sa.insert(Attendance), marks)
     extra = [clients.create_client({"name": f"Waiting {i}"}, NOW).id for i in range(200)]
     for i, client_id in enumerate(extra):
-        join_waitlist(client_id, cohort_ids[i % len(cohort_ids)], NOW)
+        add_to_waitlist(client_id, cohort_ids[i % len(cohort_ids)], NOW)
     events = [{"at": NOW - timedelta(minutes=i), "staff_id": None, "action": "read",
                "entity": "client", "entity_id": rng.choice(client_ids), "ip": "10.0.0.1",
                "detail": {}} for i in range(200_000)]
