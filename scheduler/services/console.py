@@ -32,8 +32,9 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
+from scheduler.seats import holds_seat
 from scheduler.services.common import get
-from scheduler.services.seats import seats_by_cohort
+from scheduler.services.seats import holds_seat_clause, seats_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
 
 ATTENDED = ("present", "late")
@@ -103,11 +104,6 @@ def _attended_by_enrollment(enrollment_ids: list[int]) -> dict[int, int]:
     return dict(rows.all())
 
 
-def _holding_seat(now: datetime):
-    return sa.or_(Enrollment.status == "active",
-                  sa.and_(Enrollment.status == "paused", Enrollment.hold_until > now))
-
-
 def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterLine]]:
     """Active and seat-holding paused enrollments per cohort, with progress."""
     if not cohort_ids:
@@ -116,7 +112,7 @@ def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterL
         sa.select(Enrollment, Client, Track.sessions_to_complete)
         .join(Client, Client.id == Enrollment.client_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
-        .where(Enrollment.cohort_id.in_(cohort_ids), _holding_seat(now))
+        .where(Enrollment.cohort_id.in_(cohort_ids), holds_seat_clause(now))
         .order_by(Client.name, Enrollment.id)).all()
     attended = _attended_by_enrollment([e.id for e, _, _ in rows])
     out: dict[int, list[RosterLine]] = {cid: [] for cid in cohort_ids}
@@ -300,8 +296,8 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
                                   if e.credited_sessions else "", all_day=True))
         if e.paused_at:
             items.append(TimelineItem(e.paused_at, "pause", f"Paused in {cohort.name}",
-                                      "seat held" if e.hold_until and e.hold_until > now
-                                      else ""))
+                                      "seat held" if e.status == "paused" and holds_seat(
+                                          e.status, e.hold_until, now) else ""))
         if e.left_on:
             items.append(TimelineItem(_midnight(e.left_on), "enrollment",
                                       f"{e.status.capitalize()} in {cohort.name}",
