@@ -62,6 +62,7 @@ from scheduler.services.cohorts import materialise, pattern_of
 from scheduler.services.common import get
 from scheduler.services.seats import (
     ATTENDED,
+    closed_windows_open,
     end_other_paused,
     holds_seat,
     lock_cohort,
@@ -438,11 +439,7 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
                             GroupSession.starts_at > now)
         .group_by(GroupSession.cohort_id)).all())
     closed_ids = [c.id for c in rows if c.mode == "closed" and c.status == "running"]
-    started = dict(db.session.execute(
-        sa.select(GroupSession.cohort_id, sa.func.count())
-        .where(GroupSession.cohort_id.in_(closed_ids), GroupSession.status == "scheduled",
-               GroupSession.occurs_on <= local_today(now))
-        .group_by(GroupSession.cohort_id)).all())
+    window_open = closed_windows_open(closed_ids, local_today(now), policy)
     members = dict(db.session.execute(
         sa.select(FormingMember.cohort_id, sa.func.count())
         .where(FormingMember.status == "waiting").group_by(FormingMember.cohort_id)).all())
@@ -461,7 +458,7 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
             track_id=c.track_id, status=c.status, mode=c.mode, weekdays=weekdays,
             start_time=c.start_time, daypart=daypart_of(c.start_time, policy.dayparts),
             capacity=c.capacity, seats_taken=taken, first_session_at=first_at,
-            joinable=started.get(c.id, 0) < policy.closed_join_until_session,
+            joinable=window_open.get(c.id, True),
             for_returners=c.for_returners, members=members.get(c.id, 0)))
     return out
 

@@ -106,11 +106,24 @@ def seats_by_cohort(now: datetime) -> dict[int, dict[str, int]]:
 
 
 def closed_cohort_still_joinable(cohort: Cohort, day: date, policy: Policy) -> bool:
-    starts = list(db.session.scalars(
-        sa.select(GroupSession.occurs_on).where(
-            GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled")
-        .order_by(GroupSession.starts_at).limit(policy.closed_join_until_session)))
-    return closed_window_open(starts, day, policy.closed_join_until_session)
+    return closed_windows_open([cohort.id], day, policy)[cohort.id]
+
+
+def closed_windows_open(cohort_ids: list[int], day: date, policy: Policy) -> dict[int, bool]:
+    """``closed_window_open`` for many closed cohorts in one query: each one's first
+    ``closed_join_until_session`` scheduled group sessions."""
+    n = policy.closed_join_until_session
+    place = sa.func.row_number().over(partition_by=GroupSession.cohort_id,
+                                      order_by=GroupSession.starts_at).label("place")
+    first = (sa.select(GroupSession.cohort_id, GroupSession.occurs_on, place)
+             .where(GroupSession.cohort_id.in_(cohort_ids),
+                    GroupSession.status == "scheduled").subquery())
+    starts: dict[int, list[date]] = {cid: [] for cid in cohort_ids}
+    for cid, occurs_on in db.session.execute(
+            sa.select(first.c.cohort_id, first.c.occurs_on).where(first.c.place <= n)
+            .order_by(first.c.cohort_id, first.c.place)):
+        starts[cid].append(occurs_on)
+    return {cid: closed_window_open(days, day, n) for cid, days in starts.items()}
 
 
 def takes_people(cohort: Cohort, now: datetime, policy: Policy,

@@ -126,7 +126,8 @@ def test_a_client_already_in_the_group_cannot_join_its_waitlist(build, clock):
 
 def test_offers_are_made_in_the_callers_transaction_and_roll_back_with_it(db, build, clock):
     cohort, seated, _ = full_group_with_line(build)
-    enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy, commit=False)
+    enrollments.set_status(db.session.get(Enrollment, seated[0].id), "withdrawn", clock(),
+                           build.policy)
     assert len(open_offers(cohort.id)) == 1
     db.session.rollback()
     assert open_offers(cohort.id) == []
