@@ -1,0 +1,95 @@
+"""Every staff page asks the database a fixed number of questions, however large
+the program grows (no query per row). Counts, never timings: bench/load.py times."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from scheduler.models import GroupSession, db
+from scheduler.services import enrollments, returns, waitlist
+
+
+def grow(build, clock, copies: int) -> dict:
+    """``copies`` more of a small program: two groups with a roster and attendance,
+    people in line, return requests at each step."""
+    ids: dict = {}
+    for _ in range(copies):
+        site = build.location()
+        groups = [build.cohort(site, capacity=6), build.cohort(site, capacity=8,
+                                                               weekdays=["tue", "thu"])]
+        for group in groups:
+            members = [build.client() for _ in range(5)]
+            for person in members:
+                build.enroll(person, group, joined_on=date(2026, 11, 2))
+            past = db.session.scalars(sa.select(GroupSession.id).where(
+                GroupSession.cohort_id == group.id, GroupSession.ends_at <= clock())
+                .order_by(GroupSession.starts_at).limit(4)).all()
+            for session_id in past:
+                enrollments.record_attendance(session_id, [
+                    {"client_id": p.id, "status": "present" if i % 3 else "absent"}
+                    for i, p in enumerate(members)], None, clock(), build.policy)
+        for _ in range(2):
+            waitlist.add_to_waitlist(build.client().id, groups[0].id, clock())
+        for step in range(3):
+            person = build.client(email=f"back{step}.{site.id}@example.org")
+            request, _ = returns.submit_return({"name": person.name, "email": person.email},
+                                               "phone", clock() - timedelta(days=step))
+            if step:
+                returns.book_check_in(request.id, clock() + timedelta(days=1), "phone",
+                                      clock())
+            if step == 2:
+                returns.record_reentry(request.id, {"dayparts": ["evening"]}, None, clock())
+            ids.setdefault("return_id", request.id)
+        ids.setdefault("cohort_id", groups[0].id)
+        ids.setdefault("client_id", members[0].id)
+    return ids
+
+
+PAGES = {
+    "Today": "/",
+    "Returners": "/returners",
+    "a returner": "/returners/{return_id}",
+    "Cohorts": "/cohorts",
+    "a cohort": "/cohorts/{cohort_id}",
+    "a client": "/clients/{client_id}",
+    "Director": "/director",
+    "Audit": "/admin/audit",
+}
+
+
+def statements(app, path: str, get) -> int:
+    seen = []
+
+    def hook(*_args):
+        seen.append(1)
+
+    get(path)  # warm: first-use loads (the signed-in user, caches) are not the page's
+    sa.event.listen(db.engine, "before_cursor_execute", hook)
+    try:
+        response = get(path)
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", hook)
+    assert response.status_code == 200, path
+    return len(seen)
+
+
+@pytest.mark.parametrize("page", sorted(PAGES))
+def test_each_staff_page_asks_the_same_number_of_questions_at_any_size(
+        app, build, clock, console_as, page):
+    console = console_as("admin")
+    small = grow(build, clock, 1)
+    before = statements(app, PAGES[page].format(**small), console.get)
+    grow(build, clock, 3)
+    assert statements(app, PAGES[page].format(**small), console.get) == before
+
+
+def test_placement_options_ask_the_same_number_of_questions_at_any_size(
+        app, build, clock, api):
+    small = grow(build, clock, 1)
+    path = f"/api/v1/returns/{small['return_id']}/options"
+    before = statements(app, path, api.get)
+    grow(build, clock, 3)
+    assert statements(app, path, api.get) == before
