@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 def register_blueprints(app) -> None:
-    from blueprints import comeback, errors, feeds, health, me, messages, offers
+    from blueprints import checkin, comeback, errors, feeds, health, me, messages, offers
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import exempt_from_csrf, init_web
@@ -15,6 +15,7 @@ def register_blueprints(app) -> None:
     app.register_blueprint(health.bp)
     app.register_blueprint(comeback.bp)
     app.register_blueprint(offers.bp)
+    app.register_blueprint(checkin.bp)
     feeds.init_app(app)
     app.register_blueprint(me.bp)
     app.register_blueprint(messages.bp)

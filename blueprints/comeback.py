@@ -14,9 +14,11 @@ import logging
 from flask import Blueprint, current_app, render_template, request
 from flask_limiter.util import get_remote_address
 
+from blueprints.checkin import slot_choices
 from blueprints.limits import limiter
 from scheduler.errors import DomainError
 from scheduler.models import db
+from scheduler.services import checkins
 from scheduler.services.clients import email_key, phone_key
 
 log = logging.getLogger("regroup.comeback")
@@ -81,7 +83,7 @@ def submit():
 
     values = {name: request.form.get(name, "") for name in FIELDS}
     try:
-        submit_return(values, "web", current_app.config["CLOCK"]())
+        asked, _ = submit_return(values, "web", current_app.config["CLOCK"]())
     except DomainError as exc:
         db.session.rollback()
         errors = {exc.field or "name": exc.message}
@@ -91,5 +93,7 @@ def submit():
         log.exception("could not record a return request from the page")
         return render_template("come_back.html", values=values, errors={},
                                unavailable=True), 503
+    token = checkins.link_token(asked.id, current_app.config["SECRET_KEY"])
     return render_template("come_back_thanks.html", acknowledgement=ACKNOWLEDGEMENT,
-                           next_steps=NEXT_STEPS)
+                           next_steps=NEXT_STEPS, token=token,
+                           choices=slot_choices(current_app.config["CLOCK"]()))

@@ -45,6 +45,8 @@ class Policy:
     join_options: int = 5
     waitlist_options: int = 3
     fresh_notice_days: int = 1
+    # self-booked check-ins: published times are offered from this many hours ahead
+    self_check_in_notice_hours: int = 2
     # a fresh group ranks with the seats open now only when it would start this soon
     fresh_soon_days: int = 14
     fresh_patterns: dict[str, tuple[str, str]] = field(

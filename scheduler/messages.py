@@ -29,7 +29,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.schedule import pattern_in_words
-from scheduler.services import feed_tokens
+from scheduler.services import checkins, feed_tokens
 from scheduler.services.waitlist import offer_url
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 
@@ -90,6 +90,15 @@ def contact_for(location: Location | None) -> dict[str, str] | None:
             "email": location.reply_to or ""}
 
 
+def _check_in_link(return_id: int, base: str, config) -> str | None:
+    """Their "pick a check-in time" link, while they can still pick one."""
+    request = db.session.get(ReturnRequest, return_id)
+    if request is None or request.status != "open" or not checkins.open_slots(
+            as_utc(config["CLOCK"]()), config["POLICY"], limit=1):
+        return None
+    return f"{base}/check-in/{checkins.link_token(return_id, config['SECRET_KEY'])}"
+
+
 def _where(location: Location, cohort: Cohort | None) -> str:
     place = location.name + (f", {location.address}" if location.address else "")
     if cohort is not None and cohort.room:
@@ -109,7 +118,7 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         "unsubscribe_url": None, "expires_when": None, "mode": None, "payload": payload,
         "console_url": f"{base}/", "staff": n.staff_id is not None,
         "contact": None, "where": None, "group": None, "feed": None,
-        "position": payload.get("position"),
+        "position": payload.get("position"), "check_in_url": None,
     }
     session = cohort = location = None
     if payload.get("group_session_id"):
@@ -157,6 +166,8 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         ctx["group"] = (cohort.name if client is not None and client.program_words_opt_in
                         else "the group that meets "
                         + pattern_in_words(cohort.weekday_list, cohort.start_time))
+    if n.kind == "welcome_back" and payload.get("return_request_id"):
+        ctx["check_in_url"] = _check_in_link(payload["return_request_id"], base, config)
     if payload.get("feed_link") and client is not None:
         token = feed_tokens.current("client", client.id, config["FEED_UID_KEY"])
         ctx["feed"] = feed_tokens.urls(base, token) if token else None

@@ -371,6 +371,28 @@ class CheckIn(TimestampMixin, db.Model):
     location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"))
     status: Mapped[str] = mapped_column(sa.String(10), default="booked")
     revision: Mapped[int] = mapped_column(default=0)
+    # a time the person picked themselves from those staff published
+    slot_id: Mapped[int | None] = mapped_column(sa.ForeignKey("check_in_slot.id"), index=True)
+
+
+class CheckInSlot(TimestampMixin, db.Model):
+    """A check-in time staff publish; people coming back pick one themselves.
+    ``places`` check-ins fit in it (one by default)."""
+
+    __tablename__ = "check_in_slot"
+    __table_args__ = (
+        sa.CheckConstraint(_in("mode", CHECKIN_MODES), name="mode_known"),
+        sa.CheckConstraint("places > 0", name="places_positive"),
+        sa.CheckConstraint("minutes > 0", name="minutes_positive"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    location_id: Mapped[int | None] = mapped_column(sa.ForeignKey("location.id"))
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    minutes: Mapped[int] = mapped_column(default=30)
+    mode: Mapped[str] = mapped_column(sa.String(10))
+    places: Mapped[int] = mapped_column(default=1)
+    staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"))
+    withdrawn_at: Mapped[datetime | None]
 
 
 class Reentry(TimestampMixin, db.Model):

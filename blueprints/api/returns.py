@@ -35,6 +35,8 @@ from blueprints.api.returns_schemas import (
     ReturnIn,
     ReturnOut,
     ReturnQuery,
+    SlotIn,
+    SlotOut,
     TimeBackOut,
     TimeBackQuery,
 )
@@ -48,6 +50,7 @@ from blueprints.comeback import (
 from blueprints.limits import limiter
 from scheduler.errors import DomainError, NotFound
 from scheduler.models import ReturnRequest, db
+from scheduler.services import checkins
 from scheduler.services import returns as service
 from scheduler.services.common import get
 from scheduler.timeutil import as_utc
@@ -108,6 +111,30 @@ class ReturnLink(MethodView):
         progress then count); the new contact details move onto it."""
         return service.link_to_client(return_id, data["client_id"], current_staff().id,
                                       now())
+
+
+@blp.route("/check-in-slots")
+class CheckInSlots(MethodView):
+    @blp.response(200, SlotOut(many=True))
+    def get(self):
+        """Published check-in times still ahead, soonest first, with places left."""
+        return checkins.open_slots(now(), policy(), limit=200, include_full=True)
+
+    @blp.arguments(SlotIn)
+    @blp.response(201, SlotOut)
+    def post(self, data):
+        """Publish a check-in time people coming back can pick themselves."""
+        slot = checkins.publish_slot(data, now(), staff_id=current_staff().id)
+        return checkins.SlotView(slot, None, slot.places)
+
+
+@blp.route("/check-in-slots/<int:slot_id>")
+class CheckInSlotById(MethodView):
+    @blp.response(204)
+    @blp.alt_response(409, description="Someone picked this time")
+    def delete(self, slot_id):
+        """Take a published time down (refused once someone picked it)."""
+        checkins.withdraw_slot(slot_id, now(), staff_id=current_staff().id)
 
 
 @blp.route("/returns/<int:return_id>/close")

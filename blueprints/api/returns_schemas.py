@@ -92,6 +92,25 @@ class CheckInOut(Schema):
     updated_at = LocalDateTime()
 
 
+class SlotIn(StrictSchema):
+    starts_at = fields.AwareDateTime(required=True, default_timezone=PROGRAM_TZ)
+    mode = fields.String(required=True, validate=validate.OneOf(CHECKIN_MODES))
+    minutes = fields.Integer(load_default=30, validate=validate.Range(min=10, max=240))
+    places = fields.Integer(load_default=1, validate=validate.Range(min=1, max=50))
+    location_id = fields.Integer(allow_none=True, load_default=None,
+                                 validate=validate.Range(min=1, max=2**31 - 1))
+
+
+class SlotOut(Schema):
+    id = fields.Integer(attribute="slot.id")
+    starts_at = LocalDateTime(attribute="slot.starts_at")
+    minutes = fields.Integer(attribute="slot.minutes")
+    mode = fields.String(attribute="slot.mode")
+    places = fields.Integer(attribute="slot.places")
+    places_left = fields.Integer()
+    location_id = fields.Integer(attribute="slot.location_id", allow_none=True)
+
+
 class ReentryIn(StrictSchema):
     using_again = fields.String(allow_none=True, load_default=None,
                                 validate=validate.OneOf(USING_AGAIN))

@@ -44,6 +44,36 @@ def _fold_duplicate_live_enrollments():
 
 def upgrade():
     _fold_duplicate_live_enrollments()
+    op.create_table(
+        'check_in_slot',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('location_id', sa.Integer(), nullable=True),
+        sa.Column('starts_at', sa.DateTime(), nullable=False),
+        sa.Column('minutes', sa.Integer(), nullable=False),
+        sa.Column('mode', sa.String(length=10), nullable=False),
+        sa.Column('places', sa.Integer(), nullable=False),
+        sa.Column('staff_id', sa.Integer(), nullable=True),
+        sa.Column('withdrawn_at', sa.DateTime(), nullable=True),
+        sa.Column('created_at', sa.DateTime(), nullable=False),
+        sa.Column('updated_at', sa.DateTime(), nullable=False),
+        sa.CheckConstraint("mode IN ('in_person', 'phone', 'video')",
+                           name=op.f('ck_check_in_slot_mode_known')),
+        sa.CheckConstraint('places > 0', name=op.f('ck_check_in_slot_places_positive')),
+        sa.CheckConstraint('minutes > 0', name=op.f('ck_check_in_slot_minutes_positive')),
+        sa.ForeignKeyConstraint(['location_id'], ['location.id'],
+                                name=op.f('fk_check_in_slot_location_id_location')),
+        sa.ForeignKeyConstraint(['staff_id'], ['staff_user.id'],
+                                name=op.f('fk_check_in_slot_staff_id_staff_user')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_check_in_slot')),
+    )
+    with op.batch_alter_table('check_in_slot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_check_in_slot_starts_at'), ['starts_at'],
+                              unique=False)
+    with op.batch_alter_table('check_in', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('slot_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_check_in_slot_id'), ['slot_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_check_in_slot_id_check_in_slot'),
+                                    'check_in_slot', ['slot_id'], ['id'])
     with op.batch_alter_table('enrollment', schema=None) as batch_op:
         batch_op.drop_index('uq_enrollment_one_active',
                             sqlite_where=sa.text("status = 'active'"),
@@ -72,6 +102,14 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('check_in', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_check_in_slot_id_check_in_slot'),
+                                 type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_check_in_slot_id'))
+        batch_op.drop_column('slot_id')
+    with op.batch_alter_table('check_in_slot', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_check_in_slot_starts_at'))
+    op.drop_table('check_in_slot')
     with op.batch_alter_table('feed_token', schema=None) as batch_op:
         batch_op.drop_column('nonce')
     with op.batch_alter_table('client', schema=None) as batch_op:

@@ -323,6 +323,8 @@ def cancel_check_in(return_id: int, now: datetime) -> CheckIn:
     row.status = "cancelled"
     row.revision += 1
     row.updated_at = now
+    outbox.cancel_pending(f"check_in:{row.id}", ("checkin_reminder",), now,
+                          reason="check-in cancelled")
     db.session.commit()
     return row
 

@@ -14,14 +14,12 @@ the outbox payload holds no secret, and the sender rebuilds the link with
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from itsdangerous import BadData, URLSafeSerializer
 
 from scheduler.config import Policy
 from scheduler.errors import (
@@ -47,7 +45,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.seats import seats_free
-from scheduler.security import new_token, token_hash
+from scheduler.security import new_token, sign_id, signed_id, token_hash
 from scheduler.services import notices, outbox
 from scheduler.services.common import get
 from scheduler.services.seats import (
@@ -88,30 +86,23 @@ def _policy(policy: Policy | None) -> Policy:
     return policy or _config("POLICY") or Policy()
 
 
-def _serializer(secret_key: str | None) -> URLSafeSerializer:
+def _secret(secret_key: str | None) -> str:
     secret = secret_key or _config("SECRET_KEY")
     if not secret:
         raise RuntimeError("Offer links need SECRET_KEY (run inside the app context)")
-    return URLSafeSerializer(secret, salt=OFFER_SALT,
-                             signer_kwargs={"digest_method": hashlib.sha256})
+    return secret
 
 
 # --- offer links -------------------------------------------------------------------
 
 def offer_token(offer_id: int, secret_key: str | None = None) -> str:
     """The secret part of an offer link (the offer id, signed). Never stored."""
-    return _serializer(secret_key).dumps(offer_id)
+    return sign_id(_secret(secret_key), OFFER_SALT, offer_id)
 
 
 def offer_id_from_token(token: str, secret_key: str | None = None) -> int | None:
     """The offer id a link stands for, or None when it is tampered or not ours."""
-    try:
-        value = _serializer(secret_key).loads(token)
-    except BadData:
-        return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        return None
-    return value
+    return signed_id(_secret(secret_key), OFFER_SALT, token)
 
 
 def offer_url(offer_id: int) -> str:

@@ -121,6 +121,32 @@ def test_a_client_asks_to_come_back_on_a_phone_and_reads_what_happens_next(
     shot(page, "come-back-thanks-phone")
 
 
+def test_a_client_asks_on_a_phone_and_picks_their_own_check_in_time(
+        build, db, clock, live_server, browser_page):
+    from datetime import timedelta
+
+    from scheduler.services import checkins
+
+    checkins.publish_slot({"starts_at": clock() + timedelta(hours=26), "mode": "phone"},
+                          clock(), staff_id=None)
+    _settle(db)
+    page = browser_page(PHONE_740)
+    page.goto(f"{live_server}/come-back")
+    page.get_by_label("Your name").fill("Sam")
+    page.get_by_label("Phone").fill("617 555 0142")
+    page.get_by_role("button").last.click()
+    page.wait_for_selector("text=Pick a time for your check-in")
+    page.get_by_label("Tue Dec 1, 12:00 PM · By phone").check()
+    page.get_by_role("button", name="Book this time").click()
+    page.wait_for_selector("text=Booked. Thank you: we'll talk then.")
+    assert "Tue Dec 1, 12:00 PM" in page.inner_text("main")
+    assert fits_width(page)
+    shot(page, "check-in-picked-phone")
+    status = db.session.scalar(sa.select(CheckIn.status))
+    _settle(db)
+    assert status == "booked"
+
+
 def test_a_client_accepts_a_seat_offer_from_its_link_and_sees_it_is_saved(
         build, db, clock, live_server, browser_page):
     from scheduler.services import enrollments
