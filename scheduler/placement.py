@@ -30,8 +30,9 @@ def tier(rank_kind: str, preference: str) -> int:
     """How soon an option seats the person, as a rank (lower first): their own group
     with a seat; then every seat they could take now and every fresh group that
     would start soon, ordered by the first session (someone who asked for a fresh
-    group gets those first); then their own group's line, other lines, and fresh
-    groups that still need people."""
+    group gets those first); then fresh groups that still need people (in a full
+    program they are what opens new seats); then their own group's line, then
+    other lines."""
     if rank_kind == "resume":
         return 2 if preference == "fresh_group" else 0
     if rank_kind == "fresh_soon":
@@ -39,8 +40,8 @@ def tier(rank_kind: str, preference: str) -> int:
     if rank_kind == "join":
         return 2
     if rank_kind == "fresh_later":
-        return 3 if preference == "fresh_group" else 5
-    return 3 if rank_kind == "waitlist_prior" else 4
+        return 3
+    return 4 if rank_kind == "waitlist_prior" else 5
 
 
 @dataclass(frozen=True)

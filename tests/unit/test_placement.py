@@ -280,7 +280,16 @@ def test_their_own_full_group_comes_after_a_free_seat_elsewhere_and_before_other
     ranking = rank(away(10), [cohort(1, seats_taken=10), cohort(2),
                               cohort(3, seats_taken=10)],
                    Answers(preference="same_group"))
-    assert ids(ranking)[:3] == ["join:2", "waitlist:1", "waitlist:3"]
+    order = ids(ranking)
+    assert order[0] == "join:2"
+    assert order.index("waitlist:1") < order.index("waitlist:3")
+
+
+def test_in_a_full_program_a_fresh_group_comes_before_any_line():
+    # a forming group is what opens new seats when every group is full
+    ranking = rank(away(10), [cohort(1, seats_taken=10), cohort(3, seats_taken=10)])
+    kinds = [o.kind for o in ranking.options]
+    assert kinds.index("fresh") < kinds.index("waitlist")
 
 
 def test_groups_starting_sooner_rank_first_among_joins():
