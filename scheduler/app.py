@@ -10,8 +10,10 @@ from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy import event
 
+from scheduler import reads
 from scheduler.config import from_environment, policy_from_environment
 from scheduler.models import db
+from scheduler.services import feed_stamps  # noqa: F401  (stamps feeds on every commit)
 from scheduler.timeutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -54,6 +56,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
+    app.config["SQLALCHEMY_BINDS"] = {
+        reads.BIND: {"url": app.config["SQLALCHEMY_DATABASE_URI"],
+                     **reads.engine_options(app.config["SQLALCHEMY_ENGINE_OPTIONS"])},
+        **app.config.get("SQLALCHEMY_BINDS", {})}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True,
                      compare_type=True)

@@ -536,6 +536,8 @@ class FeedToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     nonce: Mapped[str | None] = mapped_column(sa.String(64))
+    # Raised with any change the feed would show (scheduler/services/feed_stamps.py)
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class FollowUp(TimestampMixin, db.Model):

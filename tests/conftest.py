@@ -55,7 +55,8 @@ def database_url(tmp_path_factory) -> str:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "TESTING": True})
     with app.app_context():
         upgrade()
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
     return url
 
 
@@ -92,7 +93,8 @@ def app(database_url, clock):
         _empty_all_tables(db)
         yield app
         db.session.remove()
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 @pytest.fixture
