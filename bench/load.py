@@ -190,6 +190,8 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
 def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
     """SQL statements and CPU milliseconds per request, through the test client
     (signed in for the console pages)."""
+    import sqlalchemy as sa
+
     from scheduler.models import db
     from tests.forms import csrf_from
 
@@ -199,13 +201,11 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
     console.post("/login", data={"csrf_token": csrf, "email": "bench@regroup.test",
                                  "password": PASSWORD})
     with app.app_context():
-        engine = db.engine
         count = [0]
-        # count at the driver: the ORM's statements and the pooled DBAPI connection
-        # that /healthz and the feed's version query use directly
-        raw = engine.raw_connection
 
         class Counted:
+            """A DBAPI cursor that counts what the app runs on it directly."""
+
             def __init__(self, inner):
                 self._inner = inner
 
@@ -230,7 +230,16 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
             def cursor(self, *args, **kwargs):
                 return Counted(self._inner.cursor(*args, **kwargs))
 
-        engine.raw_connection = lambda: CountedConnection(raw())
+        def counted(*_args):
+            count[0] += 1
+
+        # every engine (the session's and the reads bind): statements through
+        # SQLAlchemy by event, and bare pooled DBAPI connections by a wrapper
+        engines = list(db.engines.values())
+        raws = [engine.raw_connection for engine in engines]
+        for engine, raw in zip(engines, raws, strict=True):
+            sa.event.listen(engine, "before_cursor_execute", counted)
+            engine.raw_connection = lambda raw=raw: CountedConnection(raw())
         try:
             for name, (path, kind) in routes.items():
                 client = console if kind == "console" else app.test_client()
@@ -244,7 +253,9 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
                     client.get(path, headers=extra)
                 figures[name] = (statements, (clock.process_time() - started) * 1000 / repeat)
         finally:
-            engine.raw_connection = raw
+            for engine, raw in zip(engines, raws, strict=True):
+                sa.event.remove(engine, "before_cursor_execute", counted)
+                engine.raw_connection = raw
     return figures
 
 
@@ -257,6 +268,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", default="16,50")
     parser.add_argument("--database", default="regroup_bench")
+    parser.add_argument("--routes", default="",
+                        help="only the routes whose names contain one of these (comma-separated)")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("bench/load.py needs wrk: apt-get install wrk")
@@ -326,6 +339,10 @@ def run_scale(scale: int, server: str, args) -> None:
             "Director": ("/director", "console"),
             "Audit": ("/admin/audit", "console"),
         }
+        wanted = [w.strip().lower() for w in args.routes.split(",") if w.strip()]
+        if wanted:
+            routes = {name: route for name, route in routes.items()
+                      if any(w in name.lower() for w in wanted)}
         trivial_base = f"http://127.0.0.1:{trivial_port}"
         print(f"{'route':<22} {'conns':>5} {'req/s':>8} {'ratio':>6} {'p50 ms':>8} "
               f"{'p95 ms':>8} {'p99 ms':>8}")
