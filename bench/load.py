@@ -190,8 +190,6 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
 def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
     """SQL statements and CPU milliseconds per request, through the test client
     (signed in for the console pages)."""
-    import sqlalchemy as sa
-
     from scheduler.models import db
     from tests.forms import csrf_from
 
@@ -230,15 +228,11 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
             def cursor(self, *args, **kwargs):
                 return Counted(self._inner.cursor(*args, **kwargs))
 
-        def counted(*_args):
-            count[0] += 1
-
-        # every engine (the session's and the reads bind): statements through
-        # SQLAlchemy by event, and bare pooled DBAPI connections by a wrapper
+        # every engine (the session's and the reads bind); SQLAlchemy's own
+        # connections come through raw_connection too, so this counts everything
         engines = list(db.engines.values())
         raws = [engine.raw_connection for engine in engines]
         for engine, raw in zip(engines, raws, strict=True):
-            sa.event.listen(engine, "before_cursor_execute", counted)
             engine.raw_connection = lambda raw=raw: CountedConnection(raw())
         try:
             for name, (path, kind) in routes.items():
@@ -254,7 +248,6 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
                 figures[name] = (statements, (clock.process_time() - started) * 1000 / repeat)
         finally:
             for engine, raw in zip(engines, raws, strict=True):
-                sa.event.remove(engine, "before_cursor_execute", counted)
                 engine.raw_connection = raw
     return figures
 
