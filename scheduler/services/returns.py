@@ -409,11 +409,15 @@ def _history(client: Client, now: datetime) -> placement.History:
             holds = holds or holds_seat(e.status, e.hold_until, now)
         elif e.status == "active":
             active.add(e.cohort_id)
-    waiting = frozenset(db.session.scalars(sa.select(WaitlistEntry.cohort_id).where(
-        WaitlistEntry.client_id == client.id,
-        WaitlistEntry.status.in_(("waiting", "offered")))))
-    forming = frozenset(db.session.scalars(sa.select(FormingMember.cohort_id).where(
-        FormingMember.client_id == client.id, FormingMember.status == "waiting")))
+    lines = sa.union_all(
+        sa.select(sa.literal("waitlist"), WaitlistEntry.cohort_id).where(
+            WaitlistEntry.client_id == client.id,
+            WaitlistEntry.status.in_(("waiting", "offered"))),
+        sa.select(sa.literal("forming"), FormingMember.cohort_id).where(
+            FormingMember.client_id == client.id, FormingMember.status == "waiting"))
+    in_line = db.session.execute(lines).all()
+    waiting = frozenset(cid for what, cid in in_line if what == "waitlist")
+    forming = frozenset(cid for what, cid in in_line if what == "forming")
     return placement.History(
         attended_at=tuple(a[1] for a in counted), carried=carried,
         last_attended_at=attended[-1][1] if attended else None,
@@ -426,30 +430,32 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
                      ) -> list[placement.CohortSnapshot]:
     """Snapshots of every running and forming cohort (plus ``include_ids``) in a fixed
     number of queries, however many cohorts there are."""
-    # plain columns, not ORM objects: this runs for every cohort on every request
+    # plain columns, not ORM objects: this runs for every cohort on every request;
+    # the next session and the forming count ride along as correlated subqueries
+    first_session = (sa.select(sa.func.min(GroupSession.starts_at))
+                     .where(GroupSession.cohort_id == Cohort.id,
+                            GroupSession.status == "scheduled", GroupSession.starts_at > now)
+                     .correlate(Cohort).scalar_subquery())
+    waiting_members = (sa.select(sa.func.count()).select_from(FormingMember)
+                       .where(FormingMember.cohort_id == Cohort.id,
+                              FormingMember.status == "waiting")
+                       .correlate(Cohort).scalar_subquery())
     rows = db.session.execute(
         sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id, Cohort.status,
                   Cohort.mode, Cohort.weekdays, Cohort.start_time, Cohort.minutes,
                   Cohort.capacity, Cohort.for_returners, Location.name.label("location_name"),
-                  Location.timezone).join(Location)
+                  Location.timezone, first_session.label("first_at"),
+                  waiting_members.label("members")).join(Location)
         .where(sa.or_(Cohort.status.in_(("running", "forming")), Cohort.id.in_(include_ids)))
         .order_by(Cohort.id)).all()
     seats = seats_by_cohort(now)
-    first = dict(db.session.execute(
-        sa.select(GroupSession.cohort_id, sa.func.min(GroupSession.starts_at))
-        .join(Cohort).where(Cohort.status == "running", GroupSession.status == "scheduled",
-                            GroupSession.starts_at > now)
-        .group_by(GroupSession.cohort_id)).all())
     closed_ids = [c.id for c in rows if c.mode == "closed" and c.status == "running"]
     window_open = closed_windows_open(closed_ids, local_today(now), policy)
-    members = dict(db.session.execute(
-        sa.select(FormingMember.cohort_id, sa.func.count())
-        .where(FormingMember.status == "waiting").group_by(FormingMember.cohort_id)).all())
     out = []
     for c in rows:
         taken = sum(seats.get(c.id, {}).values())
         weekdays = tuple(d for d in c.weekdays.split(",") if d)
-        first_at = first.get(c.id)
+        first_at = c.first_at if c.status == "running" else None
         if first_at is not None and first_at.tzinfo is None:
             first_at = first_at.replace(tzinfo=UTC)
         if c.status == "forming":
@@ -461,7 +467,7 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
             start_time=c.start_time, daypart=daypart_of(c.start_time, policy.dayparts),
             capacity=c.capacity, seats_taken=taken, first_session_at=first_at,
             joinable=window_open.get(c.id, True),
-            for_returners=c.for_returners, members=members.get(c.id, 0)))
+            for_returners=c.for_returners, members=c.members or 0))
     return out
 
 
@@ -487,17 +493,35 @@ def _answers(reentry: Reentry | None) -> placement.Answers:
 
 
 def options_for(return_id: int, now: datetime, policy: Policy) -> placement.Ranking:
-    """The ranked placement options for a return request (bounded queries, no N+1)."""
-    request = get(ReturnRequest, return_id, "Return request")
-    client = get(Client, request.client_id, "Client")
+    """The ranked placement options for a return request, in the same few queries
+    however large the program (no query per cohort, person or option)."""
+    found = db.session.execute(
+        sa.select(ReturnRequest, Client, Reentry).join(Client, Client.id == ReturnRequest.client_id)
+        .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
+        .where(ReturnRequest.id == return_id)).first()
+    if found is None:
+        raise NotFound(f"Return request {return_id} was not found")
+    _request, client, reentry = found
     history = _history(client, now)
     include = (history.prior_cohort_id,) if history.prior_cohort_id else ()
     snapshots = cohort_snapshots(now, policy, include_ids=include)
-    tracks = [placement.TrackInfo(t.id, t.name, t.sessions_to_complete)
-              for t in db.session.scalars(sa.select(Track).order_by(Track.id))]
-    locations = dict(db.session.execute(sa.select(Location.id, Location.name)).all())
-    return placement.rank_options(history, _answers(reentry_for(return_id)), snapshots,
-                                  tracks, now, policy, locations)
+    tracks, locations = _tracks_and_locations()
+    return placement.rank_options(history, _answers(reentry), snapshots, tracks, now, policy,
+                                  locations)
+
+
+def _tracks_and_locations() -> tuple[list[placement.TrackInfo], dict[int, str]]:
+    """Both small reference tables in one round trip."""
+    rows = db.session.execute(sa.union_all(
+        sa.select(sa.literal("track"), Track.id, Track.name, Track.sessions_to_complete),
+        sa.select(sa.literal("location"), Location.id, Location.name, sa.literal(0))))
+    tracks, locations = [], {}
+    for what, row_id, name, sessions in sorted(rows, key=lambda r: (r[0], r[1])):
+        if what == "track":
+            tracks.append(placement.TrackInfo(row_id, name, sessions))
+        else:
+            locations[row_id] = name
+    return tracks, locations
 
 
 # --- placing --------------------------------------------------------------------

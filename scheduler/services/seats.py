@@ -86,22 +86,17 @@ def seats_taken(cohort_id: int, now: datetime) -> int:
 
 
 def seats_by_cohort(now: datetime) -> dict[int, dict[str, int]]:
-    """{cohort_id: {"enrolled", "held", "offered"}} for every cohort in one pass each."""
+    """{cohort_id: {"enrolled", "held", "offered"}} for every cohort, in one query."""
+    enrolled = (sa.select(Enrollment.cohort_id,
+                          sa.case((Enrollment.status == "active", "enrolled"), else_="held"),
+                          sa.func.count())
+                .where(holds_seat_clause(now)).group_by(Enrollment.cohort_id, Enrollment.status))
+    offered = (sa.select(SeatOffer.cohort_id, sa.literal("offered"), sa.func.count())
+               .where(SeatOffer.status == "open").group_by(SeatOffer.cohort_id))
     counts: dict[int, dict[str, int]] = {}
-
-    def bucket(cid: int) -> dict[str, int]:
-        return counts.setdefault(cid, {"enrolled": 0, "held": 0, "offered": 0})
-
-    rows = db.session.execute(
-        sa.select(Enrollment.cohort_id, Enrollment.status, sa.func.count())
-        .where(holds_seat_clause(now)).group_by(Enrollment.cohort_id, Enrollment.status))
-    for cid, status, n in rows:
-        bucket(cid)["enrolled" if status == "active" else "held"] += n
-    rows = db.session.execute(
-        sa.select(SeatOffer.cohort_id, sa.func.count())
-        .where(SeatOffer.status == "open").group_by(SeatOffer.cohort_id))
-    for cid, n in rows:
-        bucket(cid)["offered"] += n
+    for cid, what, n in db.session.execute(sa.union_all(enrolled, offered)):
+        bucket = counts.setdefault(cid, {"enrolled": 0, "held": 0, "offered": 0})
+        bucket[what] += n
     return counts
 
 
