@@ -14,6 +14,7 @@ import json
 import logging
 import smtplib
 import ssl
+import time
 import urllib.error
 import urllib.request
 import uuid
@@ -68,27 +69,61 @@ def build_email(message: OutgoingMessage, mail_from: str) -> EmailMessage:
 
 
 class SmtpEmail:
-    """Email over SMTP (optionally STARTTLS and a login)."""
+    """Email over SMTP (optionally STARTTLS and a login), one connection kept open
+    across the messages of a run: a connection idle longer than ``idle_seconds``
+    is checked with NOOP before it is used again (a server that dropped it gets a
+    fresh one, before any of the message was handed over); ``close()`` ends it."""
 
     def __init__(self, host: str, port: int = 25, *, username: str | None = None,
                  password: str | None = None, starttls: bool = False,
-                 mail_from: str = "no-reply@localhost", timeout: float = 30.0):
+                 mail_from: str = "no-reply@localhost", timeout: float = 30.0,
+                 idle_seconds: float = 5.0):
         self.host, self.port, self.timeout = host, port, timeout
         self.username, self.password, self.starttls = username, password, starttls
-        self.mail_from = mail_from
+        self.mail_from, self.idle_seconds = mail_from, idle_seconds
+        self._smtp: smtplib.SMTP | None = None
+        self._used = 0.0
 
-    def send(self, message: OutgoingMessage) -> str:
-        email = build_email(message, self.mail_from)
-        try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+    def _connection(self) -> smtplib.SMTP:
+        if self._smtp is not None and time.monotonic() - self._used > self.idle_seconds:
+            try:
+                code, _ = self._smtp.noop()
+            except (OSError, smtplib.SMTPException):
+                code = 0
+            if code != 250:
+                self.close()
+        if self._smtp is None:
+            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            try:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or "")
-                smtp.send_message(email)
+            except BaseException:
+                smtp.close()
+                raise
+            self._smtp = smtp
+        return self._smtp
+
+    def send(self, message: OutgoingMessage) -> str:
+        email = build_email(message, self.mail_from)
+        try:
+            self._connection().send_message(email)
         except (OSError, smtplib.SMTPException) as exc:
+            self.close()
             raise SendFailed(f"SMTP: {exc}") from exc
+        finally:
+            self._used = time.monotonic()
         return str(email["Message-ID"])
+
+    def close(self) -> None:
+        smtp, self._smtp = self._smtp, None
+        if smtp is None:
+            return
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 class HttpSmsGateway:

@@ -269,18 +269,24 @@ def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch:
     lease = timedelta(seconds=int(config.get("OUTBOX_LEASE_SECONDS", 300)))
     group = max(1, group or int(config.get("OUTBOX_SEND_GROUP", 1)))
     runner = runner or RUNNER_ID
+    owned = transports is None  # connections opened here are closed here
     transports = {} if transports is None else transports
     counts: dict[str, int] = dict(expire_and_recover(now, lease))
     handled = 0
-    while max_rows is None or handled < max_rows:
-        size = batch if max_rows is None else min(batch, max_rows - handled)
-        ids = claim(runner, now, size, lease)
-        if not ids:
-            break
-        _pause_point("after_claim")
-        for start in range(0, len(ids), group):
-            for outcome, n in deliver_group(ids[start:start + group], runner, now, policy,
-                                            config, transports).items():
-                counts[outcome] = counts.get(outcome, 0) + n
-        handled += len(ids)
+    try:
+        while max_rows is None or handled < max_rows:
+            size = batch if max_rows is None else min(batch, max_rows - handled)
+            ids = claim(runner, now, size, lease)
+            if not ids:
+                break
+            _pause_point("after_claim")
+            for start in range(0, len(ids), group):
+                for outcome, n in deliver_group(ids[start:start + group], runner, now, policy,
+                                                config, transports).items():
+                    counts[outcome] = counts.get(outcome, 0) + n
+            handled += len(ids)
+    finally:
+        if owned:
+            for transport in transports.values():
+                getattr(transport, "close", lambda: None)()
     return counts

@@ -25,6 +25,12 @@ def free_port() -> int:
 class Inbox:
     def __init__(self):
         self.messages = []
+        self.connections = 0
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        self.connections += 1
+        session.host_name = hostname
+        return responses
 
     async def handle_DATA(self, server, session, envelope):
         self.messages.append((envelope.rcpt_tos, envelope.content))
@@ -205,3 +211,24 @@ def test_every_kind_renders_discreetly_in_every_form(app, build, clock, kind):
                           message.sms or ""])
         assert message.text.strip() and "{{" not in words
         assert discreet(words) == []
+
+
+def test_the_messages_of_one_run_share_one_smtp_connection(app, smtp, build, clock, policy):
+    for n in range(3):
+        _reminder_due(build, clock, policy, email=f"person{n}@example.org")
+    counts = delivery.send_due(clock(), policy)
+    assert counts["sent"] == 3 and len(smtp.messages) == 3
+    assert smtp.connections == 1
+
+
+def test_a_connection_the_server_dropped_while_idle_is_replaced_before_sending(app, smtp):
+    from scheduler.channels import OutgoingMessage, SmtpEmail
+
+    transport = SmtpEmail("127.0.0.1", app.config["SMTP_PORT"], idle_seconds=0)
+    message = OutgoingMessage(notification_id=1, channel="email", to="a@example.org",
+                              subject="Hello", text="Hi")
+    transport.send(message)
+    transport._smtp.sock.shutdown(socket.SHUT_RDWR)  # as if the server had hung up
+    transport.send(message)
+    transport.close()
+    assert len(smtp.messages) == 2 and smtp.connections == 2
