@@ -53,6 +53,11 @@ def current(kind: str, subject_id: int) -> str | None:
     return feed_tokens.current(kind, subject_id, _key())
 
 
+def live(kind: str, subject_id: int) -> tuple[str | None, datetime | None]:
+    """(the live token to show again or None, when the live link was made or None)."""
+    return feed_tokens.live(kind, subject_id, _key())
+
+
 def revoke(kind: str, subject_id: int, now: datetime, *, commit: bool = True) -> int:
     """Revoke every live token of this feed. Returns how many were live."""
     count = feed_tokens.revoke(kind, subject_id, now)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
@@ -11,7 +10,7 @@ from blueprints.web import bp
 from blueprints.web.helpers import audited, now
 from calendars import tokens
 from scheduler.errors import DomainError
-from scheduler.models import FeedToken, db
+from scheduler.models import db
 from scheduler.services import clients as client_service
 from scheduler.services import console, notices, reports
 
@@ -30,24 +29,18 @@ def clients():
 
 def _feed_since(client_id: int):
     """When the client's live feed link was issued (None when there is none)."""
-    return db.session.scalar(sa.select(sa.func.max(FeedToken.created_at)).where(
-        FeedToken.kind == "client", FeedToken.subject_id == client_id,
-        FeedToken.revoked_at.is_(None)))
-
-
-def _links(client_id: int) -> dict | None:
-    token = tokens.current("client", client_id)
-    return feed_urls(token) if token else None
+    return tokens.live("client", client_id)[1]
 
 
 def _client_page(client_id: int, *, errors: dict | None = None, status: int = 200):
     page = console.client_page(client_id, now())
+    token, since = tokens.live("client", client_id)
     return render_template("console/client.html", page=page,
                            reminder_choices=REMINDER_CHOICES,
                            channel_choices=CHANNEL_CHOICES, errors=errors or {},
-                           feed_since=_feed_since(client_id), feed_links=_links(client_id),
+                           feed_since=since, feed_links=feed_urls(token) if token else None,
                            waiting=reports.waiting_for(client_id),
-                           returns=reports.requests_of(client_id)), status
+                           returns=page.requests), status
 
 
 @bp.get("/clients/<int:client_id>")

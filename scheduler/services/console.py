@@ -12,7 +12,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
+from scheduler.errors import NotFound
 from scheduler.models import (
     WEEKDAYS,
     Attendance,
@@ -33,11 +35,8 @@ from scheduler.models import (
     db,
 )
 from scheduler.seats import holds_seat
-from scheduler.services.common import get
-from scheduler.services.seats import holds_seat_clause, seats_by_cohort
+from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
-
-ATTENDED = ("present", "late")
 
 
 @dataclass
@@ -89,36 +88,19 @@ def _day_bounds(day: date, tz: ZoneInfo = PROGRAM_TZ) -> tuple[datetime, datetim
     return local_instant(day, time(0), tz), local_instant(day + timedelta(days=1), time(0), tz)
 
 
-def _attended_by_enrollment(enrollment_ids: list[int]) -> dict[int, int]:
-    """Attended group sessions since joining, per enrollment, in one query."""
-    if not enrollment_ids:
-        return {}
-    rows = db.session.execute(
-        sa.select(Enrollment.id, sa.func.count(Attendance.id))
-        .join(GroupSession, GroupSession.cohort_id == Enrollment.cohort_id)
-        .join(Attendance, sa.and_(Attendance.group_session_id == GroupSession.id,
-                                  Attendance.client_id == Enrollment.client_id))
-        .where(Enrollment.id.in_(enrollment_ids), Attendance.status.in_(ATTENDED),
-               GroupSession.occurs_on >= Enrollment.joined_on)
-        .group_by(Enrollment.id))
-    return dict(rows.all())
-
-
 def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterLine]]:
     """Active and seat-holding paused enrollments per cohort, with progress."""
     if not cohort_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Enrollment, Client, Track.sessions_to_complete)
+        sa.select(Enrollment, Client, Track.sessions_to_complete, attended_since_joining())
         .join(Client, Client.id == Enrollment.client_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
         .where(Enrollment.cohort_id.in_(cohort_ids), holds_seat_clause(now))
         .order_by(Client.name, Enrollment.id)).all()
-    attended = _attended_by_enrollment([e.id for e, _, _ in rows])
     out: dict[int, list[RosterLine]] = {cid: [] for cid in cohort_ids}
-    for enrollment, client, total in rows:
-        out[enrollment.cohort_id].append(
-            RosterLine(enrollment, client, attended.get(enrollment.id, 0), total))
+    for enrollment, client, total, attended in rows:
+        out[enrollment.cohort_id].append(RosterLine(enrollment, client, attended or 0, total))
     return out
 
 
@@ -205,7 +187,10 @@ class CohortPage:
 
 
 def cohort_page(cohort_id: int, now: datetime, upcoming: int = 8) -> CohortPage:
-    cohort = get(Cohort, cohort_id, "Cohort")
+    cohort = db.session.scalar(sa.select(Cohort).where(Cohort.id == cohort_id).options(
+        joinedload(Cohort.location), joinedload(Cohort.track)))
+    if cohort is None:
+        raise NotFound(f"Cohort {cohort_id} was not found")
     counts = seats_by_cohort(now)
     start, _ = _day_bounds(local_today(now))
     sessions = list(db.session.scalars(
@@ -270,26 +255,59 @@ class ClientPage:
     enrollments: list[EnrollmentProgress]
     timeline: list[TimelineItem]
     messages: list[Notification]
+    requests: list[ReturnRequest]  # newest first
 
 
 def _midnight(day: date) -> datetime:
     return local_instant(day, time(0))
 
 
+def _happenings(client_id: int):
+    """One statement for the timeline's attendance, waitlists, offers and check-ins:
+    (kind, at, status, what) rows, ``what`` being the group's name or the check-in's mode."""
+    return sa.union_all(
+        sa.select(sa.literal("attendance"), GroupSession.starts_at, Attendance.status,
+                  Cohort.name)
+        .join(GroupSession, GroupSession.id == Attendance.group_session_id)
+        .join(Cohort, Cohort.id == GroupSession.cohort_id)
+        .where(Attendance.client_id == client_id),
+        sa.select(sa.literal("waitlist"), WaitlistEntry.requested_at, WaitlistEntry.status,
+                  Cohort.name).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
+        .where(WaitlistEntry.client_id == client_id),
+        sa.select(sa.literal("offer"), SeatOffer.offered_at, SeatOffer.status, Cohort.name)
+        .join(Cohort, Cohort.id == SeatOffer.cohort_id).where(SeatOffer.client_id == client_id),
+        sa.select(sa.literal("check_in"), CheckIn.at, CheckIn.status, CheckIn.mode)
+        .where(CheckIn.client_id == client_id))
+
+
+_HAPPENED = {
+    "attendance": lambda status, what: (status.capitalize(), what),
+    "waitlist": lambda status, what: (f"Waitlist for {what}", status),
+    "offer": lambda status, what: (f"Seat offered in {what}", status),
+    "check_in": lambda status, what: (f"Check-in ({what.replace('_', ' ')}), {status}", ""),
+}
+
+
 def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
-    """A client's enrollments with progress, and one timeline (newest first) of
-    enrollments, pauses, return requests, check-ins, attendance, waitlists, offers
-    and messages."""
-    client = get(Client, client_id, "Client")
+    """A client's enrollments with progress, their return requests, and one timeline
+    (newest first) of enrollments, pauses, return requests, check-ins, attendance,
+    waitlists, offers and messages: the same five statements at any size."""
     rows = db.session.execute(
-        sa.select(Enrollment, Cohort, Track.sessions_to_complete)
-        .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
-        .where(Enrollment.client_id == client_id).order_by(Enrollment.joined_on.desc(),
-                                                           Enrollment.id.desc())).all()
-    attended = _attended_by_enrollment([e.id for e, _, _ in rows])
-    progress = [EnrollmentProgress(e, c, attended.get(e.id, 0), total) for e, c, total in rows]
+        sa.select(Client, Enrollment, Cohort, Track.sessions_to_complete,
+                  attended_since_joining())
+        .outerjoin(Enrollment, Enrollment.client_id == Client.id)
+        .outerjoin(Cohort, Cohort.id == Enrollment.cohort_id)
+        .outerjoin(Track, Track.id == Cohort.track_id)
+        .where(Client.id == client_id)
+        .order_by(Enrollment.joined_on.desc(), Enrollment.id.desc())).all()
+    if not rows:
+        raise NotFound(f"Client {client_id} was not found")
+    client = rows[0][0]
+    rows = [row for row in rows if row[1] is not None]
+    progress = [EnrollmentProgress(e, c, attended or 0, total)
+                for _, e, c, total, attended in rows]
     items: list[TimelineItem] = []
-    for e, cohort, _ in rows:
+    for _, e, cohort, _, _ in rows:
         items.append(TimelineItem(_midnight(e.joined_on), "enrollment",
                                   f"Joined {cohort.name}",
                                   f"{e.credited_sessions} sessions credited"
@@ -302,8 +320,10 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
             items.append(TimelineItem(_midnight(e.left_on), "enrollment",
                                       f"{e.status.capitalize()} in {cohort.name}",
                                       all_day=True))
-    for r in db.session.scalars(sa.select(ReturnRequest).where(
-            ReturnRequest.client_id == client_id)):
+    requests = list(db.session.scalars(sa.select(ReturnRequest).where(
+        ReturnRequest.client_id == client_id).order_by(ReturnRequest.requested_at.desc(),
+                                                       ReturnRequest.id.desc())))
+    for r in requests:
         items.append(TimelineItem(r.requested_at, "return",
                                   f"Asked to come back ({r.channel.replace('_', ' ')})",
                                   r.message or ""))
@@ -312,26 +332,9 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
                             (r.closed_at, "Return request closed")):
             if stamp:
                 items.append(TimelineItem(stamp, "return", text))
-    for c in db.session.scalars(sa.select(CheckIn).where(CheckIn.client_id == client_id)):
-        items.append(TimelineItem(c.at, "check_in",
-                                  f"Check-in ({c.mode.replace('_', ' ')}), {c.status}"))
-    for a, s, cohort in db.session.execute(
-            sa.select(Attendance, GroupSession, Cohort)
-            .join(GroupSession, GroupSession.id == Attendance.group_session_id)
-            .join(Cohort, Cohort.id == GroupSession.cohort_id)
-            .where(Attendance.client_id == client_id)).all():
-        items.append(TimelineItem(s.starts_at, "attendance", f"{a.status.capitalize()}",
-                                  cohort.name))
-    for w, cohort in db.session.execute(
-            sa.select(WaitlistEntry, Cohort).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
-            .where(WaitlistEntry.client_id == client_id)).all():
-        items.append(TimelineItem(w.requested_at, "waitlist", f"Waitlist for {cohort.name}",
-                                  w.status))
-    for o, cohort in db.session.execute(
-            sa.select(SeatOffer, Cohort).join(Cohort, Cohort.id == SeatOffer.cohort_id)
-            .where(SeatOffer.client_id == client_id)).all():
-        items.append(TimelineItem(o.offered_at, "offer", f"Seat offered in {cohort.name}",
-                                  o.status))
+    for kind, at, status, what in db.session.execute(_happenings(client_id)):
+        text, detail = _HAPPENED[kind](status, what)
+        items.append(TimelineItem(at, kind, text, detail))
     messages = list(db.session.scalars(
         sa.select(Notification).where(Notification.client_id == client_id)
         .order_by(Notification.due_at.desc(), Notification.id.desc()).limit(limit)))
@@ -340,7 +343,7 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
                                   f"{m.kind.replace('_', ' ').capitalize()} by {m.channel}",
                                   m.status))
     items.sort(key=lambda i: i.at, reverse=True)
-    return ClientPage(client, progress, items[:limit], messages)
+    return ClientPage(client, progress, items[:limit], messages, requests)
 
 
 @dataclass

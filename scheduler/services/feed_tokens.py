@@ -51,14 +51,23 @@ def issue(kind: str, subject_id: int, now: datetime, key: str) -> str:
 def current(kind: str, subject_id: int, key: str) -> str | None:
     """The live token of this feed, derived again; None when there is none (or it
     was made before tokens could be shown again, or under another key)."""
+    return live(kind, subject_id, key)[0]
+
+
+def live(kind: str, subject_id: int, key: str) -> tuple[str | None, datetime | None]:
+    """(the live token as ``current`` gives it, when it was made), in one query;
+    (None, None) when the feed has no live token."""
     row = db.session.execute(
-        sa.select(FeedToken.token_hash, FeedToken.nonce).where(
+        sa.select(FeedToken.token_hash, FeedToken.nonce, FeedToken.created_at).where(
             FeedToken.kind == kind, FeedToken.subject_id == subject_id,
             FeedToken.revoked_at.is_(None)).order_by(FeedToken.id.desc()).limit(1)).first()
-    if row is None or row.nonce is None:
-        return None
+    if row is None:
+        return None, None
+    if row.nonce is None:
+        return None, row.created_at
     token = derive(row.nonce, key)
-    return token if hmac.compare_digest(token_hash(token), row.token_hash) else None
+    return (token if hmac.compare_digest(token_hash(token), row.token_hash) else None,
+            row.created_at)
 
 
 def ensure(kind: str, subject_id: int, now: datetime, key: str) -> str:

@@ -199,13 +199,6 @@ def waiting_for(client_id: int) -> list[Waiting]:
     return out
 
 
-def requests_of(client_id: int) -> list[ReturnRequest]:
-    """A client's return requests, newest first."""
-    return list(db.session.scalars(sa.select(ReturnRequest).where(
-        ReturnRequest.client_id == client_id).order_by(ReturnRequest.requested_at.desc(),
-                                                       ReturnRequest.id.desc())))
-
-
 def returner_page(return_id: int, now: datetime, policy: Policy) -> ReturnerPage:
     """Everything the request page shows: the request and its client, the check-in,
     the re-entry answers, the ranked options (while open), the decision (once

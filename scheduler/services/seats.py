@@ -141,15 +141,22 @@ def live_enrollment(client_id: int, cohort_id: int) -> Enrollment | None:
         .execution_options(populate_existing=True)).first()
 
 
+def attended_since_joining():
+    """Group sessions of an enrollment's cohort the client attended since joining,
+    as a column of an ``Enrollment`` row (one rule for rosters, pages and credit)."""
+    return (sa.select(sa.func.count(Attendance.id))
+            .join(GroupSession, GroupSession.id == Attendance.group_session_id)
+            .where(GroupSession.cohort_id == Enrollment.cohort_id,
+                   Attendance.client_id == Enrollment.client_id,
+                   Attendance.status.in_(ATTENDED),
+                   GroupSession.occurs_on >= Enrollment.joined_on)
+            .correlate(Enrollment).scalar_subquery())
+
+
 def attended_count(enrollment: Enrollment) -> int:
-    """Group sessions of this enrollment's cohort the client attended since joining."""
-    return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Attendance).join(GroupSession).where(
-            GroupSession.cohort_id == enrollment.cohort_id,
-            Attendance.client_id == enrollment.client_id,
-            Attendance.status.in_(ATTENDED),
-            GroupSession.occurs_on >= enrollment.joined_on,
-        )) or 0
+    """``attended_since_joining`` for one enrollment."""
+    return db.session.scalar(sa.select(attended_since_joining())
+                             .where(Enrollment.id == enrollment.id)) or 0
 
 
 def sessions_done(enrollment: Enrollment) -> int:
