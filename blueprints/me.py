@@ -11,6 +11,7 @@ from blueprints.api import now, policy
 from blueprints.feeds import feed_urls, uid_key
 from calendars import tokens
 from calendars.build import client_feed, place
+from scheduler import text
 from scheduler.errors import InvalidValue
 from scheduler.messages import contact_for
 from scheduler.models import (
@@ -65,7 +66,7 @@ def preferences_from_form(form) -> dict:
     channels = [c for c, _ in CHANNEL_CHOICES if c in form.getlist("reminder_channels")]
     if len(channels) != len(set(form.getlist("reminder_channels"))):
         raise InvalidValue("Choose email, text message, or both", field="reminder_channels")
-    title = (form.get("calendar_title") or "").strip()
+    title = text.clean(form.get("calendar_title") or "", multiline=False).strip()
     if len(title) > 80:
         raise InvalidValue("Keep the calendar name to 80 characters or fewer",
                            field="calendar_title")

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from calendars.vtimezone import TZID, VTIMEZONE_LINES
+from scheduler.text import clean
 from scheduler.timeutil import PROGRAM_TZ, as_utc
 
 CRLF = "\r\n"
@@ -39,8 +40,9 @@ class FeedEvent:
 
 
 def escape_text(value: str) -> str:
-    """TEXT escaping: backslash, semicolon, comma and newlines (RFC 5545 3.3.11)."""
-    return value.replace("\r\n", "\n").translate(_ESCAPES)
+    """TEXT escaping: backslash, semicolon, comma and newlines (RFC 5545 3.3.11),
+    after dropping control characters older data may hold (``scheduler.text``)."""
+    return clean(value).replace("\r\n", "\n").translate(_ESCAPES)
 
 
 def fold(line: str) -> str:
@@ -116,7 +118,6 @@ def calendar_bytes(name: str, events: Iterable[FeedEvent]) -> bytes:
         "CALSCALE:GREGORIAN",
         title,
         fold("X-WR-CALNAME:" + escape_text(name)),
-        f"X-WR-TIMEZONE:{TZID}",
         f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
         f"X-PUBLISHED-TTL:{REFRESH}",
         *VTIMEZONE_LINES,

@@ -103,7 +103,7 @@ def load_demo(now: datetime, policy: Policy, seed: int = 7) -> str:
     db.session.add(Closure(location_id=None, date=holiday, reason=reason))
     db.session.flush()
     for cohort in cohorts:
-        materialise(cohort, now, policy)
+        materialise(cohort, now, policy, opening=True)
     cohorts[-1].status = "ended"
     db.session.flush()
 

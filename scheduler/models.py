@@ -211,6 +211,8 @@ class Cohort(TimestampMixin, db.Model):
     room: Mapped[str] = mapped_column(sa.String(60), default="")
     for_returners: Mapped[bool] = mapped_column(default=False)
     opened_at: Mapped[datetime | None]
+    # a pattern change that takes effect later: sessions before this day keep their times
+    pattern_from: Mapped[date | None] = mapped_column(sa.Date)
     location: Mapped[Location] = relationship()
     track: Mapped[Track] = relationship()
     facilitator: Mapped[StaffUser | None] = relationship()

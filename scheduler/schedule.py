@@ -108,15 +108,21 @@ def plan_sessions(
     closed_days: frozenset[date],
     closure_reasons: dict[date, str],
     now: datetime,
+    from_day: date | None = None,
+    keep_until: date | None = None,
 ) -> list[SessionChange]:
     """Changes that make a cohort's sessions match its pattern from ``first`` to ``last``.
 
     Only sessions that have not started by ``now`` change: the past (and its
-    attendance) is kept as it happened. A future session the pattern no longer
-    holds is cancelled, never deleted. Sessions on closed days are cancelled with
-    the closure's reason. A session staff moved by hand (``pinned``) keeps its time.
-    Past days inside the range are created too, so a running group's history can
-    be recorded. Returns only real changes, so an unchanged cohort yields [].
+    attendance) is kept as it happened. Nothing before ``from_day`` is created,
+    moved or cancelled either (a change of pattern reshapes from the later of
+    today and its effective date; only opening a group, ``from_day=None``, fills
+    in the days since its start date so its history can be recorded). A future
+    session the pattern no longer holds is cancelled, never deleted. Sessions on
+    closed days are cancelled with the closure's reason. A session staff moved by
+    hand (``pinned``) keeps its time, and so does every session before
+    ``keep_until`` (a pattern change that takes effect on a later date); closures
+    still cancel them. Returns only real changes, so an unchanged cohort yields [].
     """
     by_day = {s.occurs_on: s for s in existing}
     wanted = {o.occurs_on: o for o in occurrences(pattern, first, last)}
@@ -124,7 +130,17 @@ def plan_sessions(
     for day in sorted(set(by_day) | set(wanted)):
         current = by_day.get(day)
         target = wanted.get(day)
+        if from_day is not None and day < from_day:
+            continue
         if current is not None and current.starts_at <= now:
+            continue
+        if keep_until is not None and day < keep_until:
+            # before a later effective date the sessions stay as they are; only a
+            # closure still cancels one
+            if current is not None and day in closed_days and current.status != "cancelled":
+                changes.append(SessionChange(day, current.id, current.starts_at,
+                                             current.ends_at, "cancelled",
+                                             closure_reasons.get(day, "Closed")))
             continue
         if target is None:
             # a future session the pattern or the date range no longer holds

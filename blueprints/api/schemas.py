@@ -105,7 +105,9 @@ class CohortIn(CohortFields):
 
 
 class CohortPatch(CohortFields):
-    pass
+    effective_from = fields.Date(metadata={
+        "description": "a pattern change (weekdays, start time, length, dates) applies to "
+                       "group sessions from this date on (default and earliest: today)"})
 
 
 class CohortQuery(Schema):

@@ -102,7 +102,7 @@ def create_cohort(data: dict[str, Any], now: datetime, policy: Policy) -> Cohort
     db.session.flush()
     if cohort.status == "running":
         cohort.opened_at = now
-        materialise(cohort, now, policy)
+        materialise(cohort, now, policy, opening=True)
     db.session.commit()
     return cohort
 
@@ -115,10 +115,13 @@ def _check_dates(cohort: Cohort) -> None:
 
 def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
                   policy: Policy) -> Cohort:
-    """Apply a PATCH. Pattern changes reshape only group sessions not yet started;
-    lowering capacity below the seats already taken is refused (409)."""
+    """Apply a PATCH. Pattern changes reshape only group sessions not yet started,
+    from the later of today and ``effective_from`` (when given); lowering capacity
+    below the seats already taken is refused (409)."""
     cohort = lock_cohort(cohort_id)
     old_capacity, old_status = cohort.capacity, cohort.status
+    changes = dict(changes)
+    effective_from = changes.pop("effective_from", None)
     new_status = changes.get("status", old_status)
     if new_status not in STATUS_STEPS[old_status]:
         raise InvalidTransition(f"A {old_status} cohort cannot become {new_status}",
@@ -140,7 +143,12 @@ def update_cohort(cohort_id: int, changes: dict[str, Any], now: datetime,
             raise InvalidValue("A running cohort needs a start date", field="starts_on")
         if old_status == "forming":
             cohort.opened_at = now
-        if old_status == "forming" or set(changes) & set(PATTERN_FIELDS):
+        if old_status == "forming":
+            materialise(cohort, now, policy, opening=True)
+        elif set(changes) & set(PATTERN_FIELDS):
+            today = local_today(now, ZoneInfo(cohort.location.timezone))
+            cohort.pattern_from = effective_from if effective_from and (
+                effective_from > today) else None
             materialise(cohort, now, policy)
     elif new_status == "ended" and old_status != "ended":
         end_cohort_sessions(cohort, now)
@@ -173,16 +181,23 @@ def end_cohort_sessions(cohort: Cohort, now: datetime) -> None:
         outbox.session_changed(row, row.starts_at, "scheduled", now)
 
 
-def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
+def materialise(cohort: Cohort, now: datetime, policy: Policy, *,
+                opening: bool = False) -> int:
     """Bring a cohort's group sessions in line with its pattern, closures and horizon.
 
-    Creates missing sessions from the start date to ``horizon_weeks`` ahead, moves
-    or cancels future ones that no longer fit; each changed row's revision rises.
-    Does not commit. Returns how many rows changed.
+    Moves or cancels future sessions that no longer fit and creates missing ones up
+    to ``horizon_weeks`` ahead, from today on: never before (a changed pattern does
+    not invent sessions that never happened), and sessions before the group's
+    ``pattern_from`` keep their times. Only ``opening`` a group fills in the days
+    since its start date, so its history can be recorded. Each changed row's
+    revision rises. Does not commit. Returns how many rows changed.
     """
     if cohort.starts_on is None or cohort.status == "forming":
         return 0
     today = local_today(now, ZoneInfo(cohort.location.timezone))
+    from_day = None if opening else today
+    keep_until = cohort.pattern_from if cohort.pattern_from and cohort.pattern_from > today \
+        else None
     last = today + timedelta(weeks=policy.horizon_weeks)
     if cohort.ends_on is not None:
         last = min(last, cohort.ends_on)
@@ -194,7 +209,7 @@ def materialise(cohort: Cohort, now: datetime, policy: Policy) -> int:
                                 s.cancel_reason, s.pinned) for s in existing_rows.values()]
     closures = closures_for(cohort.location_id, cohort.starts_on, max(last, cohort.starts_on))
     changes = plan_sessions(pattern_of(cohort), cohort.starts_on, last, existing,
-                            frozenset(closures), closures, now)
+                            frozenset(closures), closures, now, from_day, keep_until)
     changed_rows = []
     for change in changes:
         row = existing_rows.get(change.occurs_on)

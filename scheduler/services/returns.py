@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from scheduler import placement
+from scheduler import placement, text
 from scheduler.config import Policy
 from scheduler.errors import (
     CohortNotReady,
@@ -75,9 +75,6 @@ from scheduler.services.waitlist import join_waitlist, place_of, seat_freed
 from scheduler.timeutil import local_today
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-# NUL and other control characters (PostgreSQL refuses NUL in text); newlines and
-# tabs stay, for messages
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_MESSAGE = 5000
 
 
@@ -94,7 +91,7 @@ def clean_request(data: dict[str, Any]) -> dict[str, Any]:
         value = data.get(name)
         if value is not None and not isinstance(value, str):
             raise InvalidValue("Please use plain text here", field=name)
-        value = CONTROL_CHARS.sub("", value or "").strip()
+        value = text.clean(value or "", multiline=name == "message").strip()
         if len(value) > limit:
             raise InvalidValue(f"Please keep this under {limit} characters", field=name)
         out[name] = value or None
