@@ -108,9 +108,9 @@ def feed(token: str):
     if info is None:
         return not_found()
     rendered = rendered_feed(info, now(), policy(), uid_key(), feed_cache())
-    # End the read at once: on SQLite every transaction holds the write lock
-    # (BEGIN IMMEDIATE), and a poll must not keep other workers waiting.
-    db.session.rollback()
+    # End the transaction at once (a build records what its events showed; on SQLite
+    # every transaction holds the write lock, and a poll must not keep others waiting).
+    db.session.commit()
     if rendered is None:
         feed_cache().forget_token(token_hash(token))
         return not_found()
@@ -123,6 +123,7 @@ def _single(token: str, subject: str, filename: str):
     if info is None or tokens.lookup(token) is None:
         return not_found()
     body = single_event(info.kind, info.subject_id, subject, now(), policy(), uid_key())
+    db.session.commit()  # what the event showed is recorded (calendars.sequence)
     if body is None:
         return not_found()
     return calendar_response(Rendered(body, etag_of(body)), download=filename)

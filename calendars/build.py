@@ -16,6 +16,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 
 from calendars.ical import FeedEvent, calendar_bytes
+from calendars.sequence import sequenced
 from scheduler.config import Policy
 from scheduler.errors import NotFound
 from scheduler.models import (
@@ -254,9 +255,13 @@ def staff_feed(kind: str, subject_id: int, now: datetime, policy: Policy, key: b
 
 def feed_events(kind: str, subject_id: int, now: datetime, policy: Policy, key: bytes,
                 ) -> tuple[str, list[FeedEvent]]:
+    """The feed's name and events, each with the SEQUENCE and DTSTAMP that count
+    every change of what it shows (``calendars.sequence``)."""
     if kind == "client":
-        return client_feed(subject_id, now, policy, key)
-    return staff_feed(kind, subject_id, now, policy, key)
+        name, events = client_feed(subject_id, now, policy, key)
+    else:
+        name, events = staff_feed(kind, subject_id, now, policy, key)
+    return name, sequenced(kind, subject_id, events, now)
 
 
 def build_feed(kind: str, subject_id: int, now: datetime, policy: Policy, key: bytes,

@@ -542,6 +542,24 @@ class FeedToken(db.Model):
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
+class FeedEventState(db.Model):
+    """What one feed last showed for one event: a digest of its words (title, place,
+    description, alarm) and how many times they changed. The feed adds ``bumps`` to
+    the event's SEQUENCE and moves DTSTAMP to ``changed_at``, so a text-only change
+    reaches sync tools too (calendars/sequence.py)."""
+
+    __tablename__ = "feed_event_state"
+    __table_args__ = (sa.UniqueConstraint("feed_kind", "feed_subject_id", "uid",
+                                          name="uq_feed_event_state"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed_kind: Mapped[str] = mapped_column(sa.String(12))
+    feed_subject_id: Mapped[int]
+    uid: Mapped[str] = mapped_column(sa.String(64))
+    text_hash: Mapped[str] = mapped_column(sa.String(32))
+    bumps: Mapped[int] = mapped_column(default=0)
+    changed_at: Mapped[datetime | None]
+
+
 class FollowUp(TimestampMixin, db.Model):
     """An item on staff's list: reach out after a pause, confirm a new client, ..."""
 

@@ -1,0 +1,81 @@
+"""Text-only changes raise SEQUENCE: each feed remembers, per event, a digest of the
+words it showed (title, place, description, alarm). When a build finds different
+words, that event's count of changes rises and its DTSTAMP/LAST-MODIFIED move to
+the build's ``now``; events whose words stayed the same keep theirs. So a renamed
+group, a new room, a roster change or a client's own title choice reaches sync
+tools that skip events whose SEQUENCE and DTSTAMP did not move, and only on the
+events that show it, in only the feeds that show it.
+
+SEQUENCE is the row's revision (times and status) plus this count: both only rise.
+Two workers building the same feed at once agree: the first insert wins, and a
+change is counted by the one UPDATE whose old digest still matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import replace
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from calendars.ical import FeedEvent
+from scheduler.models import FeedEventState, db
+from scheduler.timeutil import as_utc
+
+
+def digest(event: FeedEvent) -> str:
+    """What a person reads in the event besides its time and status."""
+    words = "\x1f".join((event.summary, event.location or "", event.description or "",
+                         str(event.alarm_minutes or "")))
+    return hashlib.sha256(words.encode("utf-8")).hexdigest()[:32]
+
+
+def _insert():
+    dialect = db.session.get_bind().dialect.name
+    return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FeedEventState)
+
+
+def _states(kind: str, subject_id: int, uids: list[str]) -> dict[str, FeedEventState]:
+    return {s.uid: s for s in db.session.scalars(
+        sa.select(FeedEventState).where(FeedEventState.feed_kind == kind,
+                                        FeedEventState.feed_subject_id == subject_id,
+                                        FeedEventState.uid.in_(uids))
+        .execution_options(populate_existing=True))}
+
+
+def sequenced(kind: str, subject_id: int, events: list[FeedEvent], now: datetime,
+              ) -> list[FeedEvent]:
+    """The events with SEQUENCE and DTSTAMP that count every change of their words.
+    Writes in the caller's transaction (the caller commits)."""
+    if not events:
+        return events
+    digests = {e.uid: digest(e) for e in events}
+    states = _states(kind, subject_id, list(digests))
+    new = [uid for uid in digests if uid not in states]
+    if new:
+        db.session.execute(_insert().values([
+            {"feed_kind": kind, "feed_subject_id": subject_id, "uid": uid,
+             "text_hash": digests[uid], "bumps": 0} for uid in new])
+            .on_conflict_do_nothing(index_elements=["feed_kind", "feed_subject_id", "uid"]))
+    changed = [s for uid, s in states.items() if s.text_hash != digests[uid]]
+    for state in changed:
+        db.session.execute(
+            sa.update(FeedEventState)
+            .where(FeedEventState.id == state.id, FeedEventState.text_hash == state.text_hash)
+            .values(text_hash=digests[state.uid], bumps=FeedEventState.bumps + 1,
+                    changed_at=now).execution_options(synchronize_session=False))
+    if new or changed:
+        states = _states(kind, subject_id, list(digests))
+    out = []
+    for event in events:
+        state = states.get(event.uid)
+        if state is None:
+            out.append(event)
+            continue
+        modified = event.modified
+        if state.changed_at is not None and as_utc(state.changed_at) > as_utc(modified):
+            modified = state.changed_at
+        out.append(replace(event, sequence=event.sequence + state.bumps, modified=modified))
+    return out
