@@ -15,7 +15,7 @@ from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
 
-from calendars.ical import FeedEvent, calendar_bytes
+from calendars.ical import FeedEvent, calendar_bytes, event_file_bytes
 from calendars.sequence import sequenced
 from scheduler.config import Policy
 from scheduler.errors import NotFound
@@ -277,9 +277,11 @@ def feed_uid_key(config) -> bytes:
 
 def single_event(kind: str, subject_id: int, subject: str, now: datetime,
                  policy: Policy, key: bytes) -> bytes | None:
-    """One event of a feed ("group_session:<id>" or "check_in:<id>") as its own
-    calendar, worded as in that feed; None when the feed does not hold it."""
-    name, events = feed_events(kind, subject_id, now, policy, key)
+    """One event of a feed ("group_session:<id>" or "check_in:<id>") as a file to
+    import once, worded as in that feed (same UID and SEQUENCE, so importing it
+    beside a subscription updates rather than duplicates in apps that merge by UID);
+    None when the feed does not hold it."""
+    _name, events = feed_events(kind, subject_id, now, policy, key)
     chosen = [e for e in events if e.subject == subject]
-    return calendar_bytes(name, chosen) if chosen else None
+    return event_file_bytes(chosen) if chosen else None
 

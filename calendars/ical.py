@@ -108,20 +108,24 @@ def event_lines(event: FeedEvent) -> list[str]:
 
 
 def calendar_bytes(name: str, events: Iterable[FeedEvent]) -> bytes:
-    """A whole VCALENDAR. Events are sorted (start, uid) so order never depends on
-    how rows came back from the database."""
-    title = fold("NAME:" + escape_text(name))
-    lines = [
-        "BEGIN:VCALENDAR",
-        "VERSION:2.0",
-        f"PRODID:{PRODID}",
-        "CALSCALE:GREGORIAN",
-        title,
-        fold("X-WR-CALNAME:" + escape_text(name)),
-        f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
-        f"X-PUBLISHED-TTL:{REFRESH}",
-        *VTIMEZONE_LINES,
-    ]
+    """A whole subscribed VCALENDAR: its name and how often to refresh it, then the
+    events, sorted (start, uid) so order never depends on how rows came back."""
+    return _vcalendar([fold("NAME:" + escape_text(name)),
+                       fold("X-WR-CALNAME:" + escape_text(name)),
+                       f"REFRESH-INTERVAL;VALUE=DURATION:{REFRESH}",
+                       f"X-PUBLISHED-TTL:{REFRESH}"], events)
+
+
+def event_file_bytes(events: Iterable[FeedEvent]) -> bytes:
+    """Events to import once (an email attachment, "Add just this one"): no
+    calendar-level properties, which some apps (Outlook desktop) take as a new
+    calendar to subscribe to rather than events to add."""
+    return _vcalendar([], events)
+
+
+def _vcalendar(properties: list[str], events: Iterable[FeedEvent]) -> bytes:
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN",
+             *properties, *VTIMEZONE_LINES]
     for event in sorted(events, key=lambda e: (as_utc(e.starts_at), e.uid)):
         lines.extend(event_lines(event))
     lines.append("END:VCALENDAR")

@@ -62,9 +62,7 @@ def build_email(message: OutgoingMessage, mail_from: str) -> EmailMessage:
         email.add_alternative(message.html, subtype="html")
     for filename, mime, data in message.attachments:
         maintype, subtype = mime.split("/", 1)
-        params = {"method": "PUBLISH"} if subtype == "calendar" else {}
-        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename,
-                             params=params)
+        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return email
 
 

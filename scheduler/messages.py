@@ -39,6 +39,13 @@ KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved
 # messages about a seat or a place in line always say where: the person needs it to come
 WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer", "fresh_joined")
 SESSION_KINDS = ("reminder", "cancellation", "session_moved")
+# A session's calendar entry travels as a plain file attachment, not as an iTIP
+# "text/calendar; method=PUBLISH" part: Outlook handles a calendar part as a meeting
+# message (it refuses one whose METHOD does not match, and may open a PUBLISH as a new
+# calendar), and Gmail shows its invitation card only for REQUEST with an organizer.
+# As an attachment, Outlook, Gmail and Apple Mail all show a file that opens in the
+# calendar app and adds the one event, which is all it is for.
+ATTACHMENT_NAME, ATTACHMENT_TYPE = "group-session.ics", "application/ics"
 NEUTRAL_TITLE = "Group session"
 CHECKIN_MODES = {"in_person": "in person", "phone": "by phone", "video": "by video"}
 
@@ -219,6 +226,6 @@ def render(n: Notification, env, config) -> OutgoingMessage:
         ics = single_event("client", n.client_id, f"group_session:{session_id}",
                            config["CLOCK"](), config["POLICY"], feed_uid_key(config))
         if ics is not None:
-            attachments = (("group-session.ics", "text/calendar", ics),)
+            attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, ics),)
     return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
                            html=text("html"), attachments=attachments, headers=headers)

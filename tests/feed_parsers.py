@@ -26,8 +26,12 @@ def unfold(data: bytes) -> list[str]:
     return data.decode("utf-8").replace("\r\n ", "").split("\r\n")[:-1]
 
 
-def structural_problems(data: bytes) -> list[str]:
-    """Everything about these bytes that breaks RFC 5545 or our feed rules."""
+CALENDAR_LEVEL = ("NAME:", "X-WR-CALNAME:", "REFRESH-INTERVAL", "X-PUBLISHED-TTL")
+
+
+def structural_problems(data: bytes, *, event_file: bool = False) -> list[str]:
+    """Everything about these bytes that breaks RFC 5545 or our feed rules (for a
+    file of events to import once, ``event_file``: no calendar-level properties)."""
     problems = []
     try:
         data.decode("utf-8")
@@ -50,8 +54,13 @@ def structural_problems(data: bytes) -> list[str]:
         problems.append("not one VCALENDAR")
     head = [line for line in lines if not line.startswith((" ",))]
     for prop in REQUIRED_CALENDAR:
-        if not any(line.startswith(prop) for line in head):
+        if event_file and prop.startswith(CALENDAR_LEVEL):
+            if any(line.startswith(prop) for line in head):
+                problems.append(f"one-event file has {prop}")
+        elif not any(line.startswith(prop) for line in head):
             problems.append(f"calendar lacks {prop}")
+    if event_file and any(line.startswith(CALENDAR_LEVEL) for line in head):
+        problems.append("one-event file has calendar-level properties")
     if any(line.startswith("METHOD") for line in lines):
         problems.append("has METHOD")
     if sum(line == "BEGIN:STANDARD" for line in lines) != 1 or sum(

@@ -94,7 +94,7 @@ def test_a_reminder_email_arrives_with_text_html_and_the_sessions_calendar_entry
     mail = message_from_bytes(raw, policy=email_policy.default)
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    [ics] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [ics] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/ics"]
     calendar = ics.get_content() if isinstance(ics.get_content(), str) else (
         ics.get_content().decode())
     assert to == ["sam@example.test"]
@@ -114,7 +114,7 @@ def test_the_calendar_attachment_parses_as_one_event(build, clock, policy, smtp)
     _reminder_due(build, clock, policy, email="sam@example.test")
     delivery.send_due(clock(), policy)
     mail = message_from_bytes(smtp.messages[0][1], policy=email_policy.default)
-    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/ics"]
     events = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
     assert len(events) == 1
     assert events[0].decoded("DTSTART") == utc(2026, 11, 30, 23, 0)
@@ -129,7 +129,7 @@ def test_the_calendar_attachment_is_the_same_event_as_in_the_clients_feed(
     person = _reminder_due(build, clock, policy, email="sam@example.test")
     delivery.send_due(clock(), policy)
     mail = message_from_bytes(smtp.messages[0][1], policy=email_policy.default)
-    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "application/ics"]
     [attached] = Calendar.from_ical(part.get_payload(decode=True)).walk("VEVENT")
     feed = Calendar.from_ical(build_feed("client", person.id, clock(), policy,
                                          feed_uid_key(app.config)))
@@ -232,3 +232,28 @@ def test_a_connection_the_server_dropped_while_idle_is_replaced_before_sending(a
     transport.send(message)
     transport.close()
     assert len(smtp.messages) == 2 and smtp.connections == 2
+
+
+def test_the_attachment_is_a_plain_ics_file_every_parser_reads_as_one_event(
+        build, clock, policy, smtp):
+    from tests.feed_parsers import (
+        by_ical,
+        by_icaljs,
+        by_vobject,
+        icaljs_available,
+        structural_problems,
+    )
+
+    _reminder_due(build, clock, policy, email="sam@example.test")
+    delivery.send_due(clock(), policy)
+    mail = message_from_bytes(smtp.messages[0][1], policy=email_policy.default)
+    [part] = list(mail.iter_attachments())
+    assert part.get_content_type() == "application/ics"
+    assert part.get_filename() == "group-session.ics"
+    assert part.get_param("method") is None and part.get_content_disposition() == "attachment"
+    data = part.get_payload(decode=True)
+    assert structural_problems(data, event_file=True) == []
+    parsers = [by_ical, by_vobject] + ([by_icaljs] if icaljs_available() else [])
+    found = [parse(data) for parse in parsers]
+    assert all(len(events) == 1 for events in found)
+    assert len({tuple(events.items()) for events in found}) == 1
