@@ -16,6 +16,7 @@ from blueprints.api import now, policy
 from calendars import tokens
 from calendars.build import feed_uid_key, single_event
 from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
+from calendars.subscription import fetched_by_calendar_app
 from scheduler.models import db
 from scheduler.security import token_hash
 from scheduler.services import feed_tokens
@@ -115,6 +116,10 @@ def feed(token: str):
         feed_cache().forget_token(token_hash(token))
         return not_found()
     download = "calendar.ics" if request.args.get("download") else None
+    if not info.subscribed and fetched_by_calendar_app(request.user_agent.string,
+                                                       bool(download)):
+        feed_cache().remember_token(token_hash(token), tokens.mark_subscribed(info, now()))
+        db.session.commit()
     return calendar_response(rendered, download=download)
 
 

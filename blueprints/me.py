@@ -122,8 +122,10 @@ def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue 
     qr = segno.make(links["https_url"], error="m")
     svg = Markup(qr.svg_inline(scale=4, dark="#1f2933", light="#ffffff",
                                title="QR code of your calendar link"))
+    info = tokens.lookup(token)
     return render_template(
         "me.html", client=client, token=token, links=links, qr_svg=svg,
+        subscribed=bool(info and info.subscribed),
         upcoming=upcoming, saved=request.args.get("saved"), error=error,
         reminder_choices=REMINDER_CHOICES, channel_choices=CHANNEL_CHOICES,
         alarm_choices=ALARM_CHOICES, contact=contact_for(_site_of(client))), status

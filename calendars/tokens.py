@@ -5,7 +5,7 @@ hash kept) lives in ``scheduler.services.feed_tokens``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -30,6 +30,7 @@ class TokenInfo:
     id: int
     kind: str
     subject_id: int
+    subscribed: bool = False  # a calendar app has fetched it (``mark_subscribed``)
 
 
 def _key() -> str:
@@ -71,7 +72,16 @@ def lookup(token: str) -> TokenInfo | None:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         return None
     row = db.session.execute(
-        sa.select(FeedToken.id, FeedToken.kind, FeedToken.subject_id).where(
+        sa.select(FeedToken.id, FeedToken.kind, FeedToken.subject_id,
+                  FeedToken.subscribed_at.is_not(None)).where(
             FeedToken.token_hash == token_hash(token), FeedToken.revoked_at.is_(None))
     ).first()
     return TokenInfo(*row) if row else None
+
+
+def mark_subscribed(info: TokenInfo, now: datetime) -> TokenInfo:
+    """Record that a calendar app fetched this feed (once; the caller commits)."""
+    db.session.execute(sa.update(FeedToken).where(
+        FeedToken.id == info.id, FeedToken.subscribed_at.is_(None))
+        .values(subscribed_at=now).execution_options(synchronize_session=False))
+    return replace(info, subscribed=True)

@@ -221,11 +221,16 @@ def render(n: Notification, env, config) -> OutgoingMessage:
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     session_id = (n.payload or {}).get("group_session_id")
     if n.kind in SESSION_KINDS and session_id and n.client_id:
-        # the same event, UID and wording as in the client's own calendar feed, so
-        # adding it and subscribing never make two entries
-        ics = single_event("client", n.client_id, f"group_session:{session_id}",
-                           config["CLOCK"](), config["POLICY"], feed_uid_key(config))
-        if ics is not None:
-            attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, ics),)
+        if feed_tokens.subscribed("client", n.client_id):
+            # their calendar app follows their feed: an attached copy would be a
+            # second entry in a separate collection, and stay at the old time
+            ctx["calendar_entry"] = "in_calendar"
+        else:
+            # the same event, UID, SEQUENCE and wording as in their own feed
+            ics = single_event("client", n.client_id, f"group_session:{session_id}",
+                               config["CLOCK"](), config["POLICY"], feed_uid_key(config))
+            if ics is not None:
+                attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, ics),)
+                ctx["calendar_entry"] = "attached"
     return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
                            html=text("html"), attachments=attachments, headers=headers)

@@ -540,6 +540,8 @@ class FeedToken(db.Model):
     nonce: Mapped[str | None] = mapped_column(sa.String(64))
     # Raised with any change the feed would show (scheduler/services/feed_stamps.py)
     revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    # first fetched by a calendar app: the person is subscribed (calendars/subscription.py)
+    subscribed_at: Mapped[datetime | None]
 
 
 class FeedEventState(db.Model):

@@ -70,6 +70,15 @@ def live(kind: str, subject_id: int, key: str) -> tuple[str | None, datetime | N
             row.created_at)
 
 
+def subscribed(kind: str, subject_id: int) -> bool:
+    """Whether a calendar app keeps this feed's live link (its events are already in
+    the person's calendar)."""
+    return db.session.scalar(sa.select(FeedToken.id).where(
+        FeedToken.kind == kind, FeedToken.subject_id == subject_id,
+        FeedToken.revoked_at.is_(None), FeedToken.subscribed_at.is_not(None)).limit(1)) \
+        is not None
+
+
 def ensure(kind: str, subject_id: int, now: datetime, key: str) -> str:
     """The live token, or a new one when there is none that can be shown."""
     return current(kind, subject_id, key) or issue(kind, subject_id, now, key)
