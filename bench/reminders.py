@@ -1,10 +1,15 @@
 """Benchmark: plan reminders for many enrollments and drain them to a null channel,
 against scheduling one APScheduler job per reminder in a SQLAlchemy job store.
 
-    .venv/bin/python bench/reminders.py                     # 10,000 x 36, one lead
+    .venv/bin/python bench/reminders.py                     # 10,000 x 36, SQLite and PostgreSQL
     .venv/bin/python bench/reminders.py --fraction 0.1      # a tenth of the clients
     .venv/bin/python bench/reminders.py --database-url postgresql+psycopg://...
     .venv/bin/python bench/reminders.py --group 1 --exact-sample 0 --drain-limit 5000
+
+By default it runs on a scratch SQLite file and a scratch PostgreSQL database
+(BENCH_PG, --pg-database) and prints both side by side, then sends
+--smtp-messages reminders to a local SMTP server beside a bare smtplib loop
+delivering the same bytes (the ceiling; see bench/sending.py).
 
 Planning is ``outbox.plan_reminders`` over a horizon covering every session.
 Draining is ``delivery.send_due`` (claim, check, render, mark sending, hand to a
@@ -28,6 +33,9 @@ from pathlib import Path
 import sqlalchemy as sa
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import sending  # noqa: E402  (bench/sending.py: the SMTP server and the smtplib ceiling)
 
 from scheduler.app import create_app  # noqa: E402
 from scheduler.models import (  # noqa: E402
@@ -134,16 +142,65 @@ def main() -> None:
     parser.add_argument("--group", type=int, default=100,
                         help="rows per pair of commits when draining (OUTBOX_SEND_GROUP)")
     parser.add_argument("--exact-sample", type=int, default=2000,
-                        help="first drain this many with groups of one (the default setting)")
+                        help="first drain this many with groups of one")
     parser.add_argument("--drain-limit", type=int, default=None,
                         help="drain at most this many rows (extrapolate the rest)")
+    parser.add_argument("--databases", default="sqlite,postgresql",
+                        help="run on these, side by side (PostgreSQL: BENCH_PG, a scratch "
+                             "database --pg-database dropped and made anew)")
+    parser.add_argument("--pg-database", default="regroup_bench")
     parser.add_argument("--database-url", default=None,
-                        help="an EMPTY database to use (default: a temporary SQLite file)")
+                        help="instead: one EMPTY database to use")
+    parser.add_argument("--smtp-messages", type=int, default=2000,
+                        help="then send this many to a local SMTP server beside a bare "
+                             "smtplib loop (0: skip)")
     args = parser.parse_args()
     LEADS = [int(m) for m in args.leads.split(",")]
+    targets = ([("given", args.database_url)] if args.database_url else
+               [(name, None) for name in args.databases.split(",")])
+    results = {}
+    for name, url in targets:
+        if url is None:
+            url = (f"sqlite:///{Path(tempfile.mkdtemp(prefix='regroup-bench-')) / 'b.db'}"
+                   if name == "sqlite" else recreate_pg(args.pg_database))
+        aps_url = url if not url.startswith("sqlite") else (
+            f"sqlite:///{Path(tempfile.mkdtemp(prefix='regroup-aps-')) / 'aps.db'}")
+        print(f"\n== {name}")
+        results[name] = run(url, aps_url, args)
+    print(f"\n{'database':<11} {'planned/s':>11} {'APS jobs/s':>11} {'ratio':>7} "
+          f"{'sent/s (group)':>15} {'sent/s (1)':>11}")
+    for name, r in results.items():
+        print(f"{name:<11} {r['plan']:>11,.0f} {r['aps']:>11,.0f} {r['plan'] / r['aps']:>7.1f} "
+              f"{r['sent']:>15,.0f} {r['exact'] or 0:>11,.0f}")
+    if args.smtp_messages:
+        print("\nto a real SMTP server (bench/sending.py):")
+        sink, port = sending.start_sink()
+        try:
+            print(f"{'database':<11} {'messages':>8} {'smtplib/s':>12} {'Regroup/s':>12} "
+                  f"{'ratio':>7} {'group 1/s':>12} {'ratio':>7}")
+            for name, _ in targets:
+                url = (f"sqlite:///{Path(tempfile.mkdtemp(prefix='regroup-send-')) / 'b.db'}"
+                       if name == "sqlite" else recreate_pg(args.pg_database))
+                sending.run(name, url, port, args.smtp_messages)
+        finally:
+            sink.stdin.close()
+            sink.wait(timeout=10)
+
+
+def recreate_pg(name: str) -> str:
+    import os
+
+    server = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
+    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return f"{server}/{name}"
+
+
+def run(url: str, aps_url: str, args) -> dict:
     enrollments = max(1, int(args.enrollments * args.fraction))
-    workdir = Path(tempfile.mkdtemp(prefix="regroup-bench-"))
-    url = args.database_url or f"sqlite:///{workdir / 'bench.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "OUTBOX_TRANSPORT": "null", "CLOCK": lambda: NOW,
                       "PUBLIC_BASE_URL": "https://regroup.test"})
@@ -187,20 +244,16 @@ def main() -> None:
         sent = outcome.get("sent", 0)
         send_rate = sent / send_s
         print(f"sent (group {args.group}): {sent:,} to the null channel in {send_s:.1f} s = "
-              f"{send_rate:,.0f}/s "
-              f"(outcomes {outcome})")
-
-        # the job store lives in the same kind of database as the outbox
-        aps_rate = measure_apscheduler(
-            args.aps_sample, args.database_url or f"sqlite:///{workdir / 'aps.sqlite3'}")
+              f"{send_rate:,.0f}/s (outcomes {outcome})")
+        aps_rate = measure_apscheduler(args.aps_sample, aps_url)
         print(f"APScheduler SQLAlchemyJobStore add_job: {aps_rate:,.0f}/s "
               f"(sample {args.aps_sample:,}; {planned:,} would take "
               f"{planned / aps_rate:,.0f} s)")
         print(f"ratio planned/s to APScheduler jobs/s: {plan_rate / aps_rate:,.1f}x")
-        print(f"ratio sent/s (group {args.group}) to APScheduler jobs/s: "
-              f"{send_rate / aps_rate:,.1f}x")
-        if exact_rate is not None:
-            print(f"ratio sent/s (group 1) to APScheduler jobs/s: {exact_rate / aps_rate:,.1f}x")
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+    return {"plan": plan_rate, "aps": aps_rate, "sent": send_rate, "exact": exact_rate}
 
 
 if __name__ == "__main__":

@@ -111,18 +111,36 @@ def client_title(client: Client) -> str:
 # -- loading ----------------------------------------------------------------------
 
 
-def _sessions(cohort_ids: Iterable[int], window: Window) -> list[GroupSession]:
+def _only(subject: str | None, kind: str) -> tuple[bool, int | None]:
+    """For a one-event build: (whether rows of this kind are wanted, the one id)."""
+    if subject is None:
+        return True, None
+    wanted, _, row_id = subject.partition(":")
+    return wanted == kind, int(row_id)
+
+
+def _sessions(cohort_ids: Iterable[int], window: Window,
+              only: str | None = None) -> list[GroupSession]:
     ids = sorted(set(cohort_ids))
-    if not ids:
+    wanted, one = _only(only, "group_session")
+    if not ids or not wanted:
         return []
-    return list(db.session.scalars(sa.select(GroupSession).where(
+    query = sa.select(GroupSession).where(
         GroupSession.cohort_id.in_(ids), GroupSession.starts_at >= window.first,
-        GroupSession.starts_at < window.last)))
+        GroupSession.starts_at < window.last)
+    if one is not None:
+        query = query.where(GroupSession.id == one)
+    return list(db.session.scalars(query))
 
 
-def _check_ins(where, window: Window) -> list[CheckIn]:
-    return list(db.session.scalars(sa.select(CheckIn).where(
-        where, CheckIn.at >= window.first, CheckIn.at < window.last)))
+def _check_ins(where, window: Window, only: str | None = None) -> list[CheckIn]:
+    wanted, one = _only(only, "check_in")
+    if not wanted:
+        return []
+    query = sa.select(CheckIn).where(where, CheckIn.at >= window.first, CheckIn.at < window.last)
+    if one is not None:
+        query = query.where(CheckIn.id == one)
+    return list(db.session.scalars(query))
 
 
 def _status(row_status: str) -> str:
@@ -135,12 +153,13 @@ def _titled(title: str, status: str) -> str:
 
 
 def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
-                ) -> tuple[str, list[FeedEvent]]:
+                only: str | None = None) -> tuple[str, list[FeedEvent]]:
     """The client's calendar name and events: group sessions of every cohort they
     are or were in (only the days they belonged) and their check-ins.
 
     Discreet: their own title or "Group session", a place only if they allow it,
-    no cohort, track or program names.
+    no cohort, track or program names. ``only`` ("group_session:<id>" or
+    "check_in:<id>") builds just that event, worded the same.
     """
     client = db.session.get(Client, client_id)
     if client is None:
@@ -152,7 +171,7 @@ def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
     cohorts = {c.id: c for c in db.session.scalars(
         sa.select(Cohort).where(Cohort.id.in_({s.cohort_id for s in spans})))} if spans else {}
     events = []
-    for row in _sessions(cohorts, window):
+    for row in _sessions(cohorts, window, only):
         if not any(s.cohort_id == row.cohort_id and s.covers(row.occurs_on) for s in spans):
             continue
         if not still_visible(row.status, row.ends_at, window.today, policy):
@@ -164,7 +183,7 @@ def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
             ends_at=row.ends_at, summary=_titled(title, row.status), status=_status(row.status),
             location=place(cohort.location, cohort.room) if client.show_location else None,
             alarm_minutes=client.alarm_minutes, subject=f"group_session:{row.id}"))
-    for row in _check_ins(CheckIn.client_id == client_id, window):
+    for row in _check_ins(CheckIn.client_id == client_id, window, only):
         if not still_visible(row.status, row.at, window.today, policy):
             continue
         location = None
@@ -281,7 +300,11 @@ def single_event(kind: str, subject_id: int, subject: str, now: datetime,
     import once, worded as in that feed (same UID and SEQUENCE, so importing it
     beside a subscription updates rather than duplicates in apps that merge by UID);
     None when the feed does not hold it."""
-    _name, events = feed_events(kind, subject_id, now, policy, key)
+    if kind == "client":  # built alone: a reminder's attachment reads one session
+        events = client_feed(subject_id, now, policy, key, only=subject)[1]
+        events = sequenced(kind, subject_id, events, now)
+    else:
+        events = feed_events(kind, subject_id, now, policy, key)[1]
     chosen = [e for e in events if e.subject == subject]
     return event_file_bytes(chosen) if chosen else None
 

@@ -20,9 +20,15 @@ import urllib.request
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from email import policy as email_policy
-from email.message import EmailMessage
-from email.utils import make_msgid
+from email.charset import QP, Charset
+from email.encoders import encode_base64
+from email.header import Header
+from email.message import Message
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import compat32
+from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
 
 log = logging.getLogger("regroup.outbox")
@@ -45,25 +51,54 @@ class OutgoingMessage:
     headers: Mapping[str, str] = field(default_factory=dict)
 
 
-# long URL headers (List-Unsubscribe) must stay plain text, not RFC 2047 words
-EMAIL_POLICY = email_policy.default.clone(max_line_length=998)
+# long URL headers (List-Unsubscribe) stay on one line, as plain text
+_POLICY = compat32.clone(max_line_length=998)
+_UTF8_QP = Charset("utf-8")
+_UTF8_QP.body_encoding = QP  # bodies stay readable in the raw message
 
 
-def build_email(message: OutgoingMessage, mail_from: str) -> EmailMessage:
-    email = EmailMessage(policy=EMAIL_POLICY)
-    email["From"] = mail_from
-    email["To"] = message.to
-    email["Subject"] = message.subject
-    email["Message-ID"] = make_msgid(domain="regroup.local")
-    for name, value in message.headers.items():
-        email[name] = value
-    email.set_content(message.text)
+def _header(value: str) -> str | Header:
+    """ASCII stays as it is (a long List-Unsubscribe URL must not become RFC 2047
+    words); anything else is encoded."""
+    return value if value.isascii() else Header(value, "utf-8")
+
+
+def _address(value: str) -> str:
+    name, address = parseaddr(value)
+    return formataddr((name, address), charset="utf-8") if name else address or value
+
+
+def build_email(message: OutgoingMessage, mail_from: str) -> Message:
+    """The MIME message: text (and HTML) alternatives, then attachments as files.
+
+    Built with the classic ``email.mime`` classes: the same structure as the
+    ``EmailMessage`` API gives, at a fraction of its cost per message (its header
+    objects parse every value), which matters when a run sends thousands."""
+    body: Message = MIMEText(message.text, "plain", _UTF8_QP, policy=_POLICY)
     if message.html:
-        email.add_alternative(message.html, subtype="html")
-    for filename, mime, data in message.attachments:
-        maintype, subtype = mime.split("/", 1)
-        email.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    return email
+        alternatives = MIMEMultipart("alternative", policy=_POLICY)
+        alternatives.attach(body)
+        alternatives.attach(MIMEText(message.html, "html", _UTF8_QP, policy=_POLICY))
+        body = alternatives
+    if message.attachments:
+        mixed = MIMEMultipart("mixed", policy=_POLICY)
+        mixed.attach(body)
+        for filename, mime, data in message.attachments:
+            maintype, subtype = mime.split("/", 1)
+            part = MIMEBase(maintype, subtype, policy=_POLICY)
+            part.set_payload(data)
+            encode_base64(part)
+            part.add_header("Content-Disposition", "attachment", filename=filename)
+            mixed.attach(part)
+        body = mixed
+    body["From"] = _address(mail_from)
+    body["To"] = _address(message.to)
+    body["Subject"] = _header(message.subject)
+    body["Date"] = formatdate(localtime=False)
+    body["Message-ID"] = make_msgid(domain="regroup.local")
+    for name, value in message.headers.items():
+        body[name] = _header(value)
+    return body
 
 
 class SmtpEmail:

@@ -90,7 +90,9 @@ def from_environment(instance_path: str) -> dict:
         "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "300")),
         # rows per pair of commits when sending; a crash mid-group leaves up to this
         # many "unknown" (1 = exact)
-        "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "1")),
+        # rows sharing each pair of commits: a runner killed mid-group leaves at most
+        # this many "unknown" (never sent twice); 1 makes that exact, at a tenth the pace
+        "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "20")),
         "REDIS_URL": env.get("REDIS_URL"),
         # keys the hash behind calendar event UIDs: changing it changes every UID
         "FEED_UID_KEY": env.get("FEED_UID_KEY") or secret or "regroup-development-feed-uids",

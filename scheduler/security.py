@@ -9,6 +9,15 @@ from itsdangerous import BadData, URLSafeSerializer
 
 TOKEN_BYTES = 32
 
+# Re-entry answers ("using again?", notes) and the clinical-review flag, in any form:
+# only the people who care for the client read them; a viewer (a director watching
+# numbers) never does. Every API field and console page asks ``may_read_clinical``.
+CLINICAL_READERS = ("admin", "coordinator", "clinician")
+
+
+def may_read_clinical(role: str | None) -> bool:
+    return role in CLINICAL_READERS
+
 
 def new_token() -> str:
     """A URL-safe secret of 32 random bytes (43 characters)."""

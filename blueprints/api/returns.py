@@ -50,6 +50,7 @@ from blueprints.comeback import (
 from blueprints.limits import limiter
 from scheduler.errors import DomainError, NotFound
 from scheduler.models import ReturnRequest, db
+from scheduler.security import CLINICAL_READERS, may_read_clinical
 from scheduler.services import checkins
 from scheduler.services import returns as service
 from scheduler.services.common import get
@@ -82,15 +83,10 @@ class Returns(MethodView):
         return (row, 200) if joined else row
 
 
-# Re-entry answers ("using again?", notes) are clinical: only the people who care
-# for the client read them; a viewer (a director watching numbers) does not.
-CLINICAL_READERS = ("admin", "coordinator", "clinician")
-
-
 def _detail(row: ReturnRequest) -> ReturnRequest:
     row.check_in = service.current_check_in(row.id)
     row.reentry = (service.reentry_for(row.id)
-                   if current_staff().role in CLINICAL_READERS else None)
+                   if may_read_clinical(current_staff().role) else None)
     return row
 
 
@@ -200,10 +196,12 @@ class ReturnOptionsExplained(MethodView):
     @blp.response(200, OptionsExplainedOut)
     def get(self, return_id):
         ranking = service.options_for(return_id, now(), policy())
-        reentry = service.reentry_for(return_id)
-        return {"options": ranking.options, "not_offered": ranking.not_offered,
-                "days_away": ranking.days_away, "progress": ranking.progress,
-                "clinical_review": bool(reentry and reentry.clinical_review)}
+        explained = {"options": ranking.options, "not_offered": ranking.not_offered,
+                     "days_away": ranking.days_away, "progress": ranking.progress}
+        if may_read_clinical(current_staff().role):  # absent for everyone else
+            reentry = service.reentry_for(return_id)
+            explained["clinical_review"] = bool(reentry and reentry.clinical_review)
+        return explained
 
 
 @blp.route("/returns/<int:return_id>/placement")

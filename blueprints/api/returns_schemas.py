@@ -177,7 +177,9 @@ class OptionsExplainedOut(Schema):
     not_offered = fields.List(fields.Nested(NotOfferedOut))
     days_away = fields.Integer(allow_none=True)
     progress = fields.Nested(ProgressOut)
-    clinical_review = fields.Boolean()
+    clinical_review = fields.Boolean(metadata={
+        "description": "the re-entry answers ask for a clinical review; only for roles "
+                       "that read clinical answers (absent for viewers)"})
 
 
 class LinkIn(StrictSchema):

@@ -27,6 +27,7 @@ from flask_wtf.csrf import CSRFError, CSRFProtect
 from blueprints.web.helpers import flush_audit
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, StaffUser, db
+from scheduler.security import may_read_clinical
 
 bp = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -139,7 +140,9 @@ def _too_many(_exc):
 
 @bp.app_context_processor
 def _console_globals():
-    return {"nav": NAV, "can_write": can_write}
+    return {"nav": NAV, "can_write": can_write,
+            "can_read_clinical": current_user.is_authenticated
+            and may_read_clinical(current_user.role)}
 
 
 # Blueprints whose POSTs come from mail clients or gateways, never from our own

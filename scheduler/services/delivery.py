@@ -167,7 +167,7 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
     sending, then each goes to its provider, then one transaction records them.
 
     A runner that dies between the two transactions leaves at most ``len(ids)``
-    rows ``unknown``; groups of one (the default) make that exact.
+    rows ``unknown``; groups of one make that exact.
     """
     outcomes: dict[str, int] = {}
 
@@ -264,10 +264,10 @@ def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch:
     """Job: expire, recover lapsed leases, then claim and send due rows in batches
     until none are due (or ``max_rows`` were handled). Returns counts by outcome.
 
-    ``group`` (default OUTBOX_SEND_GROUP, 1) rows share each pair of commits."""
+    ``group`` (default OUTBOX_SEND_GROUP, 20) rows share each pair of commits."""
     config = current_app.config
     lease = timedelta(seconds=int(config.get("OUTBOX_LEASE_SECONDS", 300)))
-    group = max(1, group or int(config.get("OUTBOX_SEND_GROUP", 1)))
+    group = max(1, group or int(config.get("OUTBOX_SEND_GROUP", 20)))
     runner = runner or RUNNER_ID
     owned = transports is None  # connections opened here are closed here
     transports = {} if transports is None else transports
