@@ -39,6 +39,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from scratch import recreate_pg  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Mon 10:00 in Boston
 PASSWORD = "bench-password"
@@ -271,23 +274,12 @@ def main() -> None:
         run_scale(scale, server, args)
 
 
-def _recreate(server: str, name: str) -> str:
-    import sqlalchemy as sa
-
-    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{server}/{name}"
-
-
 def run_scale(scale: int, server: str, args) -> None:
     from flask_migrate import upgrade
 
     from scheduler.app import create_app
 
-    url = _recreate(server, args.database)
+    url = recreate_pg(args.database, server)
     config = {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
               "FEED_UID_KEY": "bench-feed-key", "CLOCK": lambda: NOW,
               "RATELIMIT_ENABLED": False}

@@ -36,6 +36,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import sending  # noqa: E402  (bench/sending.py: the SMTP server and the smtplib ceiling)
+from scratch import recreate_pg  # noqa: E402
 
 from scheduler.app import create_app  # noqa: E402
 from scheduler.models import (  # noqa: E402
@@ -185,18 +186,6 @@ def main() -> None:
         finally:
             sink.stdin.close()
             sink.wait(timeout=10)
-
-
-def recreate_pg(name: str) -> str:
-    import os
-
-    server = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{server}/{name}"
 
 
 def run(url: str, aps_url: str, args) -> dict:

@@ -18,7 +18,6 @@ server; the database --pg-database (default regroup_bench) is dropped and made a
 from __future__ import annotations
 
 import argparse
-import os
 import smtplib
 import socket
 import subprocess
@@ -36,6 +35,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import reminders as program  # noqa: E402  (bench/reminders.py builds the program)
+from scratch import recreate_pg  # noqa: E402
 
 from scheduler.app import create_app  # noqa: E402
 from scheduler.channels import build_email  # noqa: E402
@@ -70,16 +70,6 @@ def start_sink() -> tuple[subprocess.Popen, int]:
                                stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline().strip() == "ready"
     return process, port
-
-
-def recreate_pg(name: str) -> str:
-    server = os.environ.get("BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432")
-    admin = sa.create_engine(f"{server}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    admin.dispose()
-    return f"{server}/{name}"
 
 
 def prepare(app, messages: int) -> None:

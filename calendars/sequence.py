@@ -53,29 +53,35 @@ def sequenced(kind: str, subject_id: int, events: list[FeedEvent], now: datetime
         return events
     digests = {e.uid: digest(e) for e in events}
     states = _states(kind, subject_id, list(digests))
+    seen: dict[str, tuple[int, datetime | None]] = {
+        uid: (state.bumps, state.changed_at) for uid, state in states.items()}
     new = [uid for uid in digests if uid not in states]
     if new:
         db.session.execute(_insert().values([
             {"feed_kind": kind, "feed_subject_id": subject_id, "uid": uid,
              "text_hash": digests[uid], "bumps": 0} for uid in new])
             .on_conflict_do_nothing(index_elements=["feed_kind", "feed_subject_id", "uid"]))
-    changed = [s for uid, s in states.items() if s.text_hash != digests[uid]]
-    for state in changed:
-        db.session.execute(
+        seen.update(dict.fromkeys(new, (0, None)))
+    raced = []
+    for uid, state in states.items():
+        if state.text_hash == digests[uid]:
+            continue
+        counted = db.session.execute(
             sa.update(FeedEventState)
             .where(FeedEventState.id == state.id, FeedEventState.text_hash == state.text_hash)
-            .values(text_hash=digests[state.uid], bumps=FeedEventState.bumps + 1,
-                    changed_at=now).execution_options(synchronize_session=False))
-    if new or changed:
-        states = _states(kind, subject_id, list(digests))
+            .values(text_hash=digests[uid], bumps=FeedEventState.bumps + 1, changed_at=now)
+            .execution_options(synchronize_session=False)).rowcount
+        seen[uid] = (state.bumps + 1, now)
+        if not counted:  # another build counted this change first: take its numbers
+            raced.append(uid)
+    if raced:
+        seen.update({uid: (s.bumps, s.changed_at)
+                     for uid, s in _states(kind, subject_id, raced).items()})
     out = []
     for event in events:
-        state = states.get(event.uid)
-        if state is None:
-            out.append(event)
-            continue
+        bumps, changed_at = seen.get(event.uid, (0, None))
         modified = event.modified
-        if state.changed_at is not None and as_utc(state.changed_at) > as_utc(modified):
-            modified = state.changed_at
-        out.append(replace(event, sequence=event.sequence + state.bumps, modified=modified))
+        if changed_at is not None and as_utc(changed_at) > as_utc(modified):
+            modified = changed_at
+        out.append(replace(event, sequence=event.sequence + bumps, modified=modified))
     return out
