@@ -1,4 +1,4 @@
-"""Flask CLI commands: `staff create`, `demo load`, `jobs run`."""
+"""Flask CLI commands: `staff …` (accounts, tokens, offboarding), `demo load`, `jobs run`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from scheduler.demo import load_demo
+from scheduler.errors import DomainError
+from scheduler.jobs import run_forever, run_once
 from scheduler.models import ROLES
+from scheduler.passwords import hash_password
+from scheduler.services import staff as accounts
 
 staff_cli = AppGroup("staff", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="The Boston + Needham demo program.")
@@ -17,6 +22,10 @@ def _now():
     return current_app.config["CLOCK"]()
 
 
+def _refused(exc: DomainError) -> click.ClickException:
+    return click.ClickException(exc.message)
+
+
 @staff_cli.command("create")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), required=True)
@@ -24,16 +33,14 @@ def _now():
 @click.option("--password", default=None, help="Console sign-in password (optional).")
 def staff_create(email: str, role: str, name: str, password: str | None) -> None:
     """Create a staff user; the API token is the last line printed."""
-    from scheduler.errors import DomainError
-    from scheduler.passwords import hash_password
-    from scheduler.services.staff import create_staff
-
     try:
-        user, token = create_staff(email, role, _now(), name=name,
-                                   password_hash=hash_password(password) if password else None)
+        user, token = accounts.create_staff(
+            email, role, _now(), name=name,
+            password_hash=hash_password(password) if password else None)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"Created {user.role} {user.email} (id {user.id}). API token (shown once):")
+        raise _refused(exc) from exc
+    click.echo(f"Created {user.role} {user.email} (id {user.id}). API token (shown once, "
+               f"valid {accounts.TOKEN_DAYS} days):")
     click.echo(token)
 
 
@@ -42,41 +49,76 @@ def staff_create(email: str, role: str, name: str, password: str | None) -> None
 @click.option("--password", default=None,
               help="The new console password (asked for, hidden, when left out).")
 def staff_password(email: str, password: str | None) -> None:
-    """Set a staff user's console sign-in password."""
-    from scheduler.errors import DomainError
-    from scheduler.services.staff import set_password, staff_by_email
-
+    """Set a staff user's console sign-in password (their sessions end)."""
     if password is None:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
     try:
-        user = set_password(staff_by_email(email).id, password, _now())
+        user = accounts.set_password(accounts.staff_by_email(email).id, password, _now())
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
-    click.echo(f"Password set for {user.role} {user.email}.")
+        raise _refused(exc) from exc
+    click.echo(f"Password set for {user.role} {user.email}; their console sessions ended.")
 
 
 @staff_cli.command("token")
 @click.argument("email")
 @click.option("--role", type=click.Choice(ROLES), default=None,
               help="Create the user with this role when it does not exist yet.")
-def staff_token(email: str, role: str | None) -> None:
+@click.option("--days", type=int, default=accounts.TOKEN_DAYS, show_default=True,
+              help="How long the token works.")
+@click.option("--label", default="", help="What the token is for.")
+def staff_token(email: str, role: str | None, days: int, label: str) -> None:
     """Issue a new API token for a staff user; the token is the last line printed."""
-    from scheduler.errors import DomainError
-    from scheduler.services.staff import token_for_email
-
     try:
-        user, token = token_for_email(email, _now(), create_role=role)
+        try:
+            user = accounts.staff_by_email(email)
+        except DomainError:
+            if role is None:
+                raise
+            user, token = accounts.create_staff(email, role, _now())
+        else:
+            _row, token = accounts.new_token_for(user.id, _now(), label=label, days=days)
     except DomainError as exc:
-        raise click.ClickException(exc.message) from exc
+        raise _refused(exc) from exc
     click.echo(f"New API token for {user.role} {user.email} (shown once):")
     click.echo(token)
+
+
+@staff_cli.command("disable")
+@click.argument("email")
+def staff_disable(email: str) -> None:
+    """Offboard: the account, its API tokens and its console sessions stop at once."""
+    try:
+        user = accounts.disable_staff(accounts.staff_by_email(email).id, _now())
+    except DomainError as exc:
+        raise _refused(exc) from exc
+    click.echo(f"Disabled {user.role} {user.email}: tokens revoked, sessions ended.")
+
+
+@staff_cli.command("enable")
+@click.argument("email")
+def staff_enable(email: str) -> None:
+    """Let a disabled account sign in again (issue it a new token if it needs one)."""
+    try:
+        user = accounts.enable_staff(accounts.staff_by_email(email).id, _now())
+    except DomainError as exc:
+        raise _refused(exc) from exc
+    click.echo(f"Enabled {user.role} {user.email}.")
+
+
+@staff_cli.command("revoke-token")
+@click.argument("token_id", type=int)
+def staff_revoke_token(token_id: int) -> None:
+    """Revoke one API token by its id (see the console's Staff page or the API)."""
+    try:
+        row = accounts.revoke_token(token_id, _now())
+    except DomainError as exc:
+        raise _refused(exc) from exc
+    click.echo(f"Token {row.id} of {row.staff.email} revoked.")
 
 
 @demo_cli.command("load")
 def demo_load() -> None:
     """Load the demo program; running it twice changes nothing."""
-    from scheduler.demo import load_demo
-
     summary = load_demo(_now(), current_app.config["POLICY"])
     click.echo(summary)
 
@@ -86,8 +128,6 @@ def demo_load() -> None:
 @click.option("--job", "names", multiple=True, help="With --once: only this job (repeatable).")
 def jobs_run(once: bool, names: tuple[str, ...]) -> None:
     """Run the background jobs (one process; never inside web workers)."""
-    from scheduler.jobs import run_forever, run_once
-
     if once:
         for name, result in run_once(current_app._get_current_object(), names).items():
             click.echo(f"{name}: {result}")

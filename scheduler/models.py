@@ -146,6 +146,9 @@ class StaffUser(TimestampMixin, db.Model):
     role: Mapped[str] = mapped_column(sa.String(20))
     password_hash: Mapped[str | None] = mapped_column(sa.String(300))
     active: Mapped[bool] = mapped_column(default=True)
+    # part of the console session's id: raising it (sign-out, new password, disabled)
+    # ends every session this person has, on every device
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="staff")
 
     # Flask-Login protocol, kept here so the console needs no wrapper object.
@@ -162,7 +165,7 @@ class StaffUser(TimestampMixin, db.Model):
         return False
 
     def get_id(self) -> str:
-        return str(self.id)
+        return f"{self.id}:{self.session_version}"
 
 
 class ApiToken(db.Model):
@@ -176,6 +179,7 @@ class ApiToken(db.Model):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_used_at: Mapped[datetime | None]
     revoked_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime | None]  # None: until revoked (older tokens)
     staff: Mapped[StaffUser] = relationship(back_populates="tokens")
 
 

@@ -194,6 +194,7 @@ def register_api(app) -> None:
         notifications,
         program,
         returns,
+        staff,
         waitlist,
     )
 
@@ -202,6 +203,6 @@ def register_api(app) -> None:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]
-    for module in (program, cohorts, clients, returns, waitlist, feeds, notifications):
+    for module in (program, cohorts, clients, returns, waitlist, feeds, notifications, staff):
         api.register_blueprint(module.blp)
     api.register_blueprint(returns.public_blp)  # no token: the public door

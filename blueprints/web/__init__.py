@@ -28,6 +28,7 @@ from blueprints.web.helpers import flush_audit
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, StaffUser, db
 from scheduler.security import may_read_clinical
+from scheduler.services.staff import staff_for_session
 
 bp = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -62,9 +63,11 @@ def can_write(roles: tuple[str, ...] = WRITERS) -> bool:
 
 
 @login_manager.user_loader
-def _load_staff(staff_id: str) -> StaffUser | None:
-    user = db.session.get(StaffUser, int(staff_id)) if staff_id.isdigit() else None
-    return user if user is not None and user.active else None
+def _load_staff(session_id: str) -> StaffUser | None:
+    """The session's user while it is active and its session version still holds
+    (signing out, a new password, a new role or disabling raise it: every
+    session of that person ends at once)."""
+    return staff_for_session(session_id)
 
 
 @bp.before_request

@@ -10,8 +10,8 @@ from flask_login import current_user, login_user, logout_user
 
 from blueprints.limits import limiter
 from blueprints.web import bp
-from blueprints.web.helpers import audited
-from scheduler.services.staff import staff_for_sign_in
+from blueprints.web.helpers import audited, now
+from scheduler.services.staff import end_sessions, staff_for_sign_in
 
 
 def _safe_next(target: str | None) -> str:
@@ -50,6 +50,7 @@ def login():
 def logout():
     # every role may sign out
     audited("sign_out", "staff_user", current_user.id)
+    end_sessions(current_user.id, now())  # a copied cookie stops working too
     logout_user()
     session.clear()
     flash("You are signed out.")
