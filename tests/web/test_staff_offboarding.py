@@ -102,3 +102,38 @@ def test_the_command_line_disables_too(app, db, staff_user):
     assert result.exit_code == 0, result.output
     db.session.expire_all()
     assert db.session.get(StaffUser, user.id).active is False
+
+
+def test_an_admin_runs_the_whole_staff_lifecycle_from_the_console(app, db, console_as):
+    console = console_as("admin")
+    made = console.post_form("/admin/staff", "/admin/staff", {
+        "email": "New.Person@Console.test", "name": "New Person", "role": "viewer",
+        "password": "a long enough password"})
+    body = made.get_data(as_text=True)
+    assert made.status_code == 200 and "Account made for new.person@console.test" in body
+    person = db.session.scalar(sa.select(StaffUser).where(
+        StaffUser.email == "new.person@console.test"))
+    token = body.split('id="issued-token" readonly value="')[1].split('"')[0]
+    their_api = ApiClient(app.test_client(), token)
+    assert their_api.get("/api/v1/cohorts").status_code == 200
+
+    assert console.post_form("/admin/staff", f"/admin/staff/{person.id}/role",
+                             {"role": "clinician"}).status_code == 302
+    issued = console.post_form("/admin/staff", f"/admin/staff/{person.id}/tokens",
+                               {"label": "tablet", "days": "30"})
+    assert "New API token for new.person@console.test" in issued.get_data(as_text=True)
+    assert console.post_form("/admin/staff", f"/admin/staff/{person.id}/disable",
+                             {}).status_code == 302
+    db.session.expire_all()
+    assert (person.role, person.active) == ("clinician", False)
+    assert their_api.get("/api/v1/cohorts").status_code == 401
+    page = console.get("/admin/staff").get_data(as_text=True)
+    assert "disabled" in page and "flask --app wsgi staff create" not in page
+
+
+def test_a_bad_new_account_is_refused_on_the_page(console_as):
+    console = console_as("admin")
+    response = console.post_form("/admin/staff", "/admin/staff", {
+        "email": "x@console.test", "role": "boss"})
+    assert response.status_code == 422 and "Role must be one of" in response.get_data(
+        as_text=True)
