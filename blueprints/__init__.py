@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from flask import request
+from flask import current_app, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from scheduler import text
 from scheduler.errors import InvalidValue
@@ -10,6 +11,21 @@ from scheduler.errors import InvalidValue
 # staff ways in: text is refused with a message naming the field (422); the client's
 # own forms clean what they receive instead (scheduler.text.clean), never asking again
 CHECKED_BLUEPRINTS = ("web",)
+
+
+def refuse_large_bodies() -> None:
+    """MAX_CONTENT_LENGTH for every body. A chunked one (no Content-Length; the
+    server marks it ``wsgi.input_terminated``) is read up to the limit and refused
+    if anything is left, instead of being cut short where the limit falls."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    if (request.content_length or 0) > limit:
+        raise RequestEntityTooLarge()
+    if request.environ.get("wsgi.input_terminated"):
+        request.get_data(cache=True)  # at most ``limit`` bytes, kept for the view
+        if request.environ["wsgi.input"].read(1):
+            raise RequestEntityTooLarge()
 
 
 def refuse_control_characters() -> None:
@@ -29,8 +45,42 @@ def refuse_control_characters() -> None:
 
 
 
+# No inline script anywhere (console.js and client.js are files); inline styles only
+# for the seat bars' widths and the API docs page.
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+    "form-action 'self'; frame-ancestors 'none'")
+
+
+def security_headers(response):
+    """On every answer: a CSP without inline script, no framing, no sniffing, HSTS
+    over HTTPS, and no Referer at all from pages whose address holds a secret."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    if request.view_args and "token" in request.view_args:
+        headers["Referrer-Policy"] = "no-referrer"
+    else:
+        headers.setdefault("Referrer-Policy", "same-origin")
+    if request.is_secure or current_app.config.get("REGROUP_ENV") == "production":
+        headers.setdefault("Strict-Transport-Security", "max-age=63072000; includeSubDomains")
+    return response
+
+
 def register_blueprints(app) -> None:
-    from blueprints import checkin, comeback, errors, feeds, health, me, messages, offers
+    from blueprints import (
+        checkin,
+        comeback,
+        errors,
+        feeds,
+        health,
+        logmask,
+        me,
+        messages,
+        offers,
+    )
     from blueprints.api import register_api
     from blueprints.limits import init_limits
     from blueprints.web import exempt_from_csrf, init_web
@@ -47,4 +97,7 @@ def register_blueprints(app) -> None:
     app.register_blueprint(messages.bp)
     exempt_from_csrf(messages.bp)  # one-click unsubscribe and the SMS gateway's webhook
     errors.register(app)
+    app.before_request(refuse_large_bodies)
     app.before_request(refuse_control_characters)
+    app.after_request(security_headers)
+    logmask.install(app)  # after every route is known

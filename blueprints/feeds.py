@@ -2,13 +2,10 @@
 
 Calendar apps cannot send headers, so the token in the path is the only key.
 Unknown and revoked tokens get the same 404; the token never reaches a log line
-(see ``TokenMask``).
+(see ``blueprints.logmask``).
 """
 
 from __future__ import annotations
-
-import logging
-import re
 
 from flask import Blueprint, Response, current_app, request
 
@@ -25,34 +22,8 @@ bp = Blueprint("feeds", __name__)
 
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, no-cache"
-SECRET_PATHS = re.compile(r"(/(?:feeds|me|offers)/)[A-Za-z0-9_\-]{8,}")
-
-
-class TokenMask(logging.Filter):
-    """Rewrites any /feeds/<token>, /me/<token> or /offers/<token> in a record
-    (werkzeug's and gunicorn's access lines print the whole request path)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        try:
-            message = record.getMessage()
-        except (TypeError, ValueError):
-            return True
-        masked = SECRET_PATHS.sub(r"\1[token]", message)
-        if masked != message:
-            record.msg, record.args = masked, None
-        return True
-
-
-def install_log_mask() -> None:
-    for name in ("werkzeug", "gunicorn.access", "gunicorn.error", "regroup"):
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, TokenMask) for f in logger.filters):
-            logger.addFilter(TokenMask())
-
-
 def init_app(app) -> None:
     app.extensions.setdefault("feed_cache", FeedCache())
-    install_log_mask()
     app.register_blueprint(bp)
 
 

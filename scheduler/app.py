@@ -53,8 +53,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
         }
     else:
+        # a database that stops answering must not hang a worker for ever
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-            "pool_pre_ping": True, **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
+            "pool_pre_ping": True,
+            "connect_args": {
+                "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                "options": f"-c statement_timeout={app.config['DATABASE_STATEMENT_TIMEOUT_MS']}"},
+            **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     app.config["SQLALCHEMY_BINDS"] = {
         reads.BIND: {"url": app.config["SQLALCHEMY_DATABASE_URI"],

@@ -118,7 +118,11 @@ def staff_revoke_token(token_id: int) -> None:
 
 @demo_cli.command("load")
 def demo_load() -> None:
-    """Load the demo program; running it twice changes nothing."""
+    """Load the demo program; running it twice changes nothing. Refused in production
+    (it makes accounts with a published password)."""
+    if current_app.config.get("REGROUP_ENV") == "production":
+        raise click.ClickException("The demo is not loaded in production: it creates staff "
+                                   "accounts whose password is published in the README.")
     summary = load_demo(_now(), current_app.config["POLICY"])
     click.echo(summary)
 

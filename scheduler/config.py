@@ -62,6 +62,19 @@ def _bool(value: str | None, default: bool = False) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _instance_key(folder: Path) -> str:
+    """A development secret kept in the instance folder (made once, readable only by
+    its owner)."""
+    path = folder / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    folder.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    path.touch(mode=0o600)
+    path.write_text(key)
+    return key
+
+
 def from_environment(instance_path: str) -> dict:
     env = os.environ
     sqlite_path = Path(instance_path) / "regroup.sqlite3"
@@ -69,9 +82,22 @@ def from_environment(instance_path: str) -> dict:
     secret = env.get("SECRET_KEY")
     if production and not secret:
         raise RuntimeError("SECRET_KEY must be set when REGROUP_ENV=production")
+    if production and not env.get("REDIS_URL") and not _bool(env.get("REGROUP_SINGLE_WORKER")):
+        raise RuntimeError(
+            "REDIS_URL must be set when REGROUP_ENV=production: without it each web worker "
+            "counts sign-in and form attempts on its own, so the limits multiply by the "
+            "number of workers. Running exactly one worker? Set REGROUP_SINGLE_WORKER=1.")
     return {
         "REGROUP_ENV": "production" if production else "development",
-        "SECRET_KEY": secret or secrets.token_hex(32),
+        # development keeps one key in the instance folder, so links already sent
+        # (offers, unsubscribe, check-in) still work after a restart
+        "SECRET_KEY": secret or _instance_key(Path(instance_path)),
+        # the largest request body, chunked ones included (413 beyond it)
+        "MAX_CONTENT_LENGTH": int(env.get("MAX_CONTENT_LENGTH", str(1024 * 1024))),
+        # PostgreSQL: seconds to connect, and the longest a statement may run
+        "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT", "5")),
+        "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS",
+                                                     "60000")),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SMTP_HOST": env.get("SMTP_HOST"),
@@ -88,8 +114,6 @@ def from_environment(instance_path: str) -> dict:
         "OUTBOX_TRANSPORT": env.get("OUTBOX_TRANSPORT", "auto"),
         "OUTBOX_DIR": env.get("OUTBOX_DIR") or str(Path(instance_path) / "outbox"),
         "OUTBOX_LEASE_SECONDS": int(env.get("OUTBOX_LEASE_SECONDS", "300")),
-        # rows per pair of commits when sending; a crash mid-group leaves up to this
-        # many "unknown" (1 = exact)
         # rows sharing each pair of commits: a runner killed mid-group leaves at most
         # this many "unknown" (never sent twice); 1 makes that exact, at a tenth the pace
         "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "20")),

@@ -106,7 +106,8 @@ class Blueprint(SmorestBlueprint):
 # (returns, waitlists, feeds) fall under these words too; a view can also say so
 # itself with ``@reads_client_record``.
 CLIENT_RECORD_WORDS = ("/clients", "/roster", "/waitlist", "/attendance", "/returns",
-                       "/enrollments", "/offers", "/feed")
+                       "/enrollments", "/offers", "/feed", "/notifications",
+                       "/forming-cohorts")
 ENTITY_OF_ARG = {"session_id": "group_session", "return_id": "return_request"}
 ENTITY_OF_COLLECTION = {"returns": "return_request", "waitlist": "waitlist_entry",
                         "group-sessions": "group_session", "closures": "closure"}

@@ -310,9 +310,6 @@ def test_a_check_in_downloads_too(app, clock, member, feed_path):
 
 
 def test_the_token_mask_hides_tokens_in_log_lines(caplog, feed_path):
-    from blueprints.feeds import install_log_mask
-
-    install_log_mask()
     token = token_of(feed_path)
     with caplog.at_level(logging.INFO):
         logging.getLogger("werkzeug").info('127.0.0.1 - - "%s" %s %s',

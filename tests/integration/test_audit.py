@@ -67,3 +67,12 @@ def test_postgresql_refuses_a_raw_sql_delete_of_an_audit_event(db, clock):
     with db.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
         conn.execute(sa.text("DELETE FROM audit_event"))
     assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 1
+
+
+def test_postgresql_refuses_truncating_the_audit_trail(db, clock):
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("the database trigger exists on PostgreSQL only")
+    _one(clock)
+    with db.engine.connect() as conn, pytest.raises(sa.exc.DBAPIError, match="append-only"):
+        conn.execute(sa.text("TRUNCATE audit_event"))
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(AuditEvent)) == 1

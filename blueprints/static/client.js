@@ -1,0 +1,5 @@
+// Client pages: a read-only link field selects itself when tapped, so it is easy to copy.
+document.addEventListener("click", function (event) {
+  var field = event.target.closest("[data-select-on-tap]");
+  if (field) { field.select(); }
+});
