@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from scheduler import text
+from scheduler import bounds, text
 from scheduler.errors import InvalidValue
 
 # staff ways in: text is refused with a message naming the field (422); the client's
@@ -29,7 +29,8 @@ def refuse_large_bodies() -> None:
 
 
 def refuse_control_characters() -> None:
-    """Before any staff write: no control characters in a JSON body, a form or a query."""
+    """Before any staff call: no control characters in a JSON body, a form or a query,
+    and no whole number (in the path or the body) beyond what a column holds."""
     if not (request.path.startswith("/api/") or request.blueprint in CHECKED_BLUEPRINTS):
         return
     sources = [request.args.to_dict(flat=False)]
@@ -42,6 +43,11 @@ def refuse_control_characters() -> None:
         if found:
             field, message = found
             raise InvalidValue(f"{message} (in “{field.replace('_', ' ')}”)", field=field)
+    for data in (request.view_args, *sources[1:]):
+        field = bounds.first_out_of_range(data)
+        if field:
+            raise InvalidValue(f"{bounds.MESSAGE} (in “{field.replace('_', ' ')}”)",
+                               field=field)
 
 
 

@@ -226,7 +226,8 @@ def transport_for(channel: str, config: Mapping):
                          username=config.get("SMTP_USERNAME"),
                          password=config.get("SMTP_PASSWORD"),
                          starttls=bool(config.get("SMTP_STARTTLS")),
-                         mail_from=config.get("MAIL_FROM") or "no-reply@localhost")
+                         mail_from=config.get("MAIL_FROM") or "no-reply@localhost",
+                         timeout=float(config.get("SMTP_TIMEOUT") or 10))
     if mode == "auto" and channel == "sms" and config.get("SMS_GATEWAY_URL"):
         return HttpSmsGateway(config["SMS_GATEWAY_URL"], config.get("SMS_GATEWAY_KEY"))
     if mode == "auto" and config.get("REGROUP_ENV") == "production":

@@ -117,6 +117,9 @@ def from_environment(instance_path: str) -> dict:
         # rows sharing each pair of commits: a runner killed mid-group leaves at most
         # this many "unknown" (never sent twice); 1 makes that exact, at a tenth the pace
         "OUTBOX_SEND_GROUP": int(env.get("OUTBOX_SEND_GROUP", "20")),
+        # one sending run stops claiming after this long, so other jobs get their turn
+        "OUTBOX_SEND_BUDGET_SECONDS": float(env.get("OUTBOX_SEND_BUDGET_SECONDS", "60")),
+        "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
         "REDIS_URL": env.get("REDIS_URL"),
         # keys the hash behind calendar event UIDs: changing it changes every UID
         "FEED_UID_KEY": env.get("FEED_UID_KEY") or secret or "regroup-development-feed-uids",

@@ -269,12 +269,19 @@ def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch:
     lease = timedelta(seconds=int(config.get("OUTBOX_LEASE_SECONDS", 300)))
     group = max(1, group or int(config.get("OUTBOX_SEND_GROUP", 20)))
     runner = runner or RUNNER_ID
+    # a slow provider must not hold the runner: no new batch is claimed once the
+    # run has used its time (the rest waits for the next run, a minute later)
+    budget = float(config.get("OUTBOX_SEND_BUDGET_SECONDS", 60))
+    started = time.monotonic()
     owned = transports is None  # connections opened here are closed here
     transports = {} if transports is None else transports
     counts: dict[str, int] = dict(expire_and_recover(now, lease))
     handled = 0
     try:
         while max_rows is None or handled < max_rows:
+            if time.monotonic() - started > budget:
+                counts["over_budget"] = 1
+                break
             size = batch if max_rows is None else min(batch, max_rows - handled)
             ids = claim(runner, now, size, lease)
             if not ids:

@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
+from scheduler.channels import NullChannel
 from scheduler.models import Notification
 from scheduler.services import delivery, outbox
 from tests.integration.reminder_support import rows, utc
@@ -169,3 +170,15 @@ def test_a_provider_failure_is_retried_later_then_given_up(build, clock, policy,
     assert outcomes == ["pending"] * (policy.send_max_attempts - 1) + ["failed"]
     [row] = rows(kind="welcome_back")
     assert row.attempts == policy.send_max_attempts and "SMS gateway" in row.error
+
+
+def test_a_sending_run_stops_claiming_once_its_time_is_used(app, db, build, clock, policy):
+    for n in range(3):
+        person = build.client(f"Person {n}", email=f"p{n}@example.org")
+        outbox.queue("welcome_back", person, subject_ref=f"client:{person.id}",
+                     occurrence="budget", due_at=clock(), now=clock())
+    db.session.commit()
+    app.config["OUTBOX_SEND_BUDGET_SECONDS"] = 0  # already used up
+    counts = delivery.send_due(clock(), policy, transports={"email": NullChannel()})
+    assert counts.get("over_budget") == 1 and counts.get("sent", 0) == 0
+    assert {n.status for n in db.session.scalars(sa.select(Notification))} == {"pending"}
