@@ -192,6 +192,7 @@ def run(url: str, aps_url: str, args) -> dict:
     enrollments = max(1, int(args.enrollments * args.fraction))
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "OUTBOX_TRANSPORT": "null", "CLOCK": lambda: NOW,
+                      "OUTBOX_SEND_BUDGET_SECONDS": 1e9,
                       "PUBLIC_BASE_URL": "https://regroup.test"})
     with app.app_context():
         from scheduler.services import delivery, outbox

@@ -124,7 +124,8 @@ def run(name: str, url: str, port: int, messages: int) -> None:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench",
                       "CLOCK": lambda: program.NOW, "PUBLIC_BASE_URL": "https://regroup.test",
                       "OUTBOX_TRANSPORT": "auto", "SMTP_HOST": "127.0.0.1", "SMTP_PORT": port,
-                      "SMTP_STARTTLS": False, "MAIL_FROM": "Group schedule <hello@regroup.test>"})
+                      "SMTP_STARTTLS": False, "MAIL_FROM": "Group schedule <hello@regroup.test>",
+                      "OUTBOX_SEND_BUDGET_SECONDS": 1e9})
     with app.app_context():
         prepare(app, messages)
         wire = rendered_bytes(app)
