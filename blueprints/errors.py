@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, request
+from flask import jsonify, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -27,7 +27,36 @@ def _phrase(status: int) -> str:
     return HTTPStatus(status).phrase
 
 
+# What a client reads when a page of theirs cannot be shown: never their fault.
+CLIENT_PAGES = {
+    404: ("This page isn't here", "This link doesn't open anything right now. Links can "
+          "change when a newer message is sent."),
+    405: ("This page isn't here", "This address is not one you can open this way."),
+    413: ("That was too much to send", "Please send a shorter message."),
+    429: ("Please wait a minute", "Too many tries in a short time. Try again in a minute."),
+}
+
+
+def client_page(exc: HTTPException):
+    """An HTML page in the client's style (their pages, unknown addresses)."""
+    title, message = CLIENT_PAGES.get(
+        exc.code, ("Something went wrong on our side", "Please try again in a little while."))
+    return render_template("client_error.html", title=title, message=message), exc.code
+
+
 def register(app) -> None:
+    api_http_error = app.error_handler_spec[None][None].get(HTTPException)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        """The API answers JSON; the console has its own pages (blueprints/web);
+        everything else a person opens gets an HTML page in the client's style."""
+        if request.path.startswith("/api/") and api_http_error is not None:
+            return api_http_error(exc)
+        if exc.code is None or exc.code < 400 or request.path == "/healthz":
+            return exc
+        return client_page(exc)
+
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):
         db.session.rollback()
