@@ -3,14 +3,15 @@ and one cohort's page with its waitlist controls and open seat offers."""
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
 from blueprints.web import bp
 from blueprints.web.helpers import audited, int_arg, now, policy
 from scheduler.errors import DomainError, InvalidValue, NotFound
-from scheduler.models import Cohort, SeatOffer, WaitlistEntry, db
-from scheduler.services import console, returns, waitlist
+from scheduler.models import Cohort, Enrollment, SeatOffer, WaitlistEntry, db
+from scheduler.services import console, enrollments, returns, waitlist
 from scheduler.services.common import get
 
 
@@ -81,8 +82,62 @@ def _refused_forming(cohort_id: int, exc: DomainError):
 
 def _cohort_page(cohort_id: int, errors: dict | None = None, status: int = 200):
     page = console.cohort_page(cohort_id, now())
-    return render_template("console/cohort.html", page=page, now=now(),
+    others = db.session.execute(
+        sa.select(Cohort.id, Cohort.name).where(Cohort.status == "running",
+                                                Cohort.id != cohort_id)
+        .order_by(Cohort.name)).all()
+    return render_template("console/cohort.html", page=page, now=now(), others=others,
                            errors=errors or {}), status
+
+
+# what a coordinator can do to one person on the roster, and what it says afterwards
+ROSTER_ACTIONS = {
+    "completed": "{name} completed the group.",
+    "withdrawn": "{name} left the group; their seat went to the next in line.",
+    "pause": "{name} is paused; their seat is held.",
+    "pause_release": "{name} is paused and their seat went to the next in line.",
+    "resume": "{name} is back in the group.",
+    "move": "{name} moved to another group with every session done carried over.",
+    "credit": "{name}'s credited sessions are updated.",
+}
+
+
+@bp.post("/cohorts/<int:cohort_id>/enrollments/<int:enrollment_id>")
+def roster_action(cohort_id: int, enrollment_id: int):
+    """One roster change, through the use cases (seats freed or taken through the one
+    seat path, so offers follow at once; each change audited with its reason)."""
+    enrollment = db.session.get(Enrollment, enrollment_id)
+    if enrollment is None or enrollment.cohort_id != cohort_id:
+        raise NotFound(f"No enrollment {enrollment_id} in this cohort")
+    form = request.form
+    action, reason = form.get("action") or "", (form.get("reason") or "").strip()[:300]
+    name = enrollment.client.name
+    try:
+        if action in ("completed", "withdrawn", "pause", "pause_release", "resume"):
+            status = {"pause": "paused", "pause_release": "paused",
+                      "resume": "active"}.get(action, action)
+            enrollments.change_status(enrollment_id, status, now(), policy(),
+                                      release_hold=action == "pause_release",
+                                      staff_id=current_user.id, reason=reason or None)
+        elif action == "move":
+            target = int_arg("to_cohort_id")
+            if target is None:
+                raise InvalidValue("Choose the group to move them to", field="to_cohort_id")
+            enrollments.move(enrollment_id, target, now(), policy(),
+                             staff_id=current_user.id, reason=reason or None)
+        elif action == "credit":
+            credit = int_arg("credited_sessions")
+            if credit is None:
+                raise InvalidValue("Give the number of sessions credited",
+                                   field="credited_sessions")
+            enrollments.set_credit(enrollment_id, credit, reason, now(),
+                                   staff_id=current_user.id)
+        else:
+            raise InvalidValue("Choose what to do", field="action")
+    except DomainError as exc:
+        return _refused_entry(cohort_id, f"enrollment-{enrollment_id}", exc)
+    flash(ROSTER_ACTIONS[action].format(name=name))
+    return redirect(url_for("web.cohort", cohort_id=cohort_id, _anchor="roster"))
 
 
 @bp.get("/cohorts/<int:cohort_id>")

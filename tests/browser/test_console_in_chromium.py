@@ -5,7 +5,8 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
-from scheduler.models import Attendance, Closure, GroupSession
+from scheduler.models import Attendance, Closure, GroupSession, SeatOffer
+from scheduler.services import waitlist
 from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in, tour
 
 pytestmark = pytest.mark.browser
@@ -195,3 +196,26 @@ def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
         page = browser_page(viewport)
         sign_in(page, live_server, *credentials)
         tour(page, live_server, pages, label)
+
+
+def test_a_coordinator_withdraws_someone_from_the_roster_and_the_next_in_line_is_offered(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Thursday Evening", capacity=1)
+    leaving = build.client("Lee Leaving")
+    build.enroll(leaving, cohort)
+    waiting = build.client("Wren Waiting", email="wren@example.org")
+    waitlist.add_to_waitlist(waiting.id, cohort.id, build.clock())
+    _settle(db)
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    page.goto(f"{live_server}/cohorts/{cohort.id}")
+    row = page.locator("tr", has_text="Lee Leaving")
+    row.locator("summary", has_text="Change").click()
+    row.get_by_label("Reason (kept in the audit trail)").fill("Moved out of state")
+    row.get_by_role("button", name="Withdraw").click()
+    page.wait_for_selector(".flash")
+    assert "Lee Leaving left the group" in page.inner_text(".flash")
+    assert fits_width(page)
+    shot(page, "roster-withdrawn")
+    db.session.expire_all()
+    assert db.session.query(SeatOffer).filter_by(client_id=waiting.id).count() == 1
