@@ -13,6 +13,7 @@ class Policy:
     """Every number the program's rules use. Change them here or in app config."""
 
     horizon_weeks: int = 16
+    attendance_days_back: int = 7  # later corrections need an admin and a reason
     resume_window_days: int = 30
     credit_window_days: int = 180
     fresh_min_size: int = 4

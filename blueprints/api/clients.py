@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from flask import request
 from flask.views import MethodView
 
 from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
@@ -126,5 +127,8 @@ class SessionAttendance(MethodView):
     @blp.arguments(AttendanceMark(many=True))
     @blp.response(200, AttendanceOut(many=True))
     def put(self, marks, session_id):
+        """Once the session has started; older than ``attendance_days_back`` days
+        only for admins, with ``?reason=``."""
         return enrollments.record_attendance(session_id, marks, current_staff().id, now(),
-                                             policy())
+                                             policy(), role=current_staff().role,
+                                             reason=request.args.get("reason"))

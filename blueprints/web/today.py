@@ -1,24 +1,29 @@
-"""Today: every group session today per location, its roster, and attendance."""
+"""Today (or another day): every group session per location, its roster, and attendance."""
 
 from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
 
 from blueprints.web import allow, bp
-from blueprints.web.helpers import audited, now, policy
-from scheduler.models import ATTENDANCE_STATUSES
+from blueprints.web.helpers import audited, date_arg, now, policy
+from scheduler.errors import DomainError
+from scheduler.models import ATTENDANCE_STATUSES, db
 from scheduler.services import console, enrollments
 from scheduler.timeutil import local_today
 
 
 @bp.get("/")
 def today():
-    days = console.today(now())
+    current = local_today(now())
+    day = date_arg("date") or current
+    days = console.today(now(), day)
     sessions = [s.group_session.id for d in days for s in d.sessions]
     if sessions:
         audited("read", "today", None, group_sessions=sessions)
-    return render_template("console/today.html", days=days, day=local_today(now()),
-                           statuses=ATTENDANCE_STATUSES)
+    return render_template("console/today.html", days=days, day=day, today=current,
+                           statuses=ATTENDANCE_STATUSES, started_by=now(),
+                           days_back=policy().attendance_days_back)
 
 
 @bp.post("/group-sessions/<int:session_id>/attendance")
@@ -28,13 +33,21 @@ def take_attendance(session_id: int):
     for key, value in request.form.items():
         if key.startswith("client-") and key[7:].isdigit() and value in ATTENDANCE_STATUSES:
             marks.append({"client_id": int(key[7:]), "status": value})
-    if marks:
-        from flask_login import current_user
-
-        enrollments.record_attendance(session_id, marks, current_user.id, now(), policy())
-        audited("update", "group_session", session_id, attendance=marks)
-        flash(f"Attendance saved for {len(marks)} "
-              f"{'person' if len(marks) == 1 else 'people'}.")
-    else:
+    back = request.form.get("date") or None
+    target = url_for("web.today", date=back, _anchor=f"session-{session_id}")
+    if not marks:
         flash("Nothing was marked, so nothing changed.")
-    return redirect(url_for("web.today", _anchor=f"session-{session_id}"))
+        return redirect(target)
+    try:
+        enrollments.record_attendance(session_id, marks, current_user.id, now(), policy(),
+                                      role=current_user.role,
+                                      reason=(request.form.get("reason") or "").strip() or None)
+    except DomainError as exc:
+        db.session.rollback()
+        if exc.status == 404:
+            raise
+        flash(exc.message)
+        return redirect(target)
+    audited("update", "group_session", session_id, attendance=marks)
+    flash(f"Attendance saved for {len(marks)} {'person' if len(marks) == 1 else 'people'}.")
+    return redirect(target)

@@ -104,10 +104,10 @@ def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterL
     return out
 
 
-def today(now: datetime) -> list[LocationDay]:
-    """Every group session today (program time zone), per location, with rosters
-    and the attendance already taken."""
-    start, end = _day_bounds(local_today(now))
+def today(now: datetime, day: date | None = None) -> list[LocationDay]:
+    """Every group session on ``day`` (default today, program time zone), per
+    location, with rosters and the attendance already taken."""
+    start, end = _day_bounds(day or local_today(now))
     rows = db.session.execute(
         sa.select(GroupSession, Cohort, Location)
         .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)

@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from scheduler import attendance
 from scheduler.config import Policy
-from scheduler.errors import InvalidValue
+from scheduler.errors import InvalidTransition, InvalidValue
 from scheduler.models import (
     Attendance,
     AuditEvent,
@@ -19,7 +20,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.seats import seats_free
-from scheduler.services import feed_tokens, notices
+from scheduler.services import audit, feed_tokens, notices
 from scheduler.services.common import get
 from scheduler.services.seats import (
     ATTENDED,
@@ -186,15 +187,31 @@ def _audit(staff_id: int | None, action: str, enrollment: Enrollment, now: datet
 
 
 def record_attendance(session_id: int, marks: list[dict], staff_id: int | None,
-                      now: datetime, policy: Policy) -> list[Attendance]:
+                      now: datetime, policy: Policy, *, role: str | None = None,
+                      reason: str | None = None) -> list[Attendance]:
     """Set attendance for one group session (upsert per client).
 
-    Each client must be on the cohort's roster (any enrollment status). An
-    enrollment whose attended plus credited sessions reach the track's total
-    completes, freeing its seat. A returner's first attended session is stamped.
+    Only once the session has started; staff (``role``) up to
+    ``attendance_days_back`` days after, an admin later with a ``reason``
+    (``scheduler.attendance``; late corrections are audited with it). Each client
+    must be on the cohort's roster (any enrollment status). An enrollment whose
+    attended plus credited sessions reach the track's total completes, freeing its
+    seat. A returner's first attended session is stamped.
     """
     group_session = get(GroupSession, session_id, "Group session")
     cohort = group_session.cohort
+    refused = attendance.refusal(
+        group_session.starts_at, group_session.occurs_on, now,
+        local_today(now, ZoneInfo(cohort.location.timezone)), policy, role=role,
+        reason=reason)
+    if refused is not None:
+        field, why = refused
+        raise (InvalidValue if field == "reason" else InvalidTransition)(why, field=field)
+    if role is not None and reason and (
+            local_today(now) - group_session.occurs_on).days > policy.attendance_days_back:
+        audit.stage("attendance.late_correction", "group_session", session_id,
+                    staff_id=staff_id, ip=None, now=now,
+                    detail={"reason": reason.strip(), "marks": marks})
     enrolled = {e.client_id: e for e in db.session.scalars(
         sa.select(Enrollment).where(Enrollment.cohort_id == cohort.id)
         .order_by(Enrollment.id))}

@@ -1,5 +1,7 @@
 """Every staff read of a client record and every write through the API is audited."""
 
+from datetime import date
+
 import sqlalchemy as sa
 
 from scheduler.models import AuditEvent
@@ -68,7 +70,7 @@ def test_recording_attendance_is_audited_against_the_group_session(api_as, build
     client = build.client()
     build.enroll(client, cohort)
     session_id = db.session.scalars(sa.select(GroupSession.id).where(
-        GroupSession.cohort_id == cohort.id)).first()
+        GroupSession.cohort_id == cohort.id, GroupSession.occurs_on == date(2026, 11, 26))).one()
     response = api_as("clinician").put(f"/api/v1/group-sessions/{session_id}/attendance",
                                        json=[{"client_id": client.id, "status": "present"}])
     assert response.status_code == 200

@@ -54,7 +54,9 @@ def test_a_clinician_takes_attendance_but_does_not_change_cohorts(api, api_as, s
     client = api.post("/api/v1/clients", json={"name": "Robin Example"}).get_json()
     api.post("/api/v1/enrollments", json={"client_id": client["id"], "cohort_id": cohort["id"],
                                           "joined_on": "2026-10-26"})
-    session_id = api.get(f"/api/v1/cohorts/{cohort['id']}/sessions").get_json()[0]["id"]
+    # Thursday Nov 26 met four days ago: within the days staff may take attendance
+    session_id = api.get(f"/api/v1/cohorts/{cohort['id']}/sessions"
+                         "?from=2026-11-26&to=2026-11-26").get_json()[0]["id"]
     clinician = api_as("clinician")
     marked = clinician.put(f"/api/v1/group-sessions/{session_id}/attendance",
                            json=[{"client_id": client["id"], "status": "present"}])
@@ -161,7 +163,8 @@ def test_enrollment_status_changes_follow_the_allowed_transitions(api, site):
 def test_attendance_for_someone_not_on_the_roster_is_a_422(api, site):
     cohort = api.post("/api/v1/cohorts", json=_cohort_body(*site)).get_json()
     stranger = api.post("/api/v1/clients", json={"name": "A Example"}).get_json()
-    session_id = api.get(f"/api/v1/cohorts/{cohort['id']}/sessions").get_json()[0]["id"]
+    session_id = api.get(f"/api/v1/cohorts/{cohort['id']}/sessions"
+                         "?from=2026-11-26&to=2026-11-26").get_json()[0]["id"]
     response = api.put(f"/api/v1/group-sessions/{session_id}/attendance",
                        json=[{"client_id": stranger["id"], "status": "present"}])
     assert response.status_code == 422
@@ -213,3 +216,22 @@ def test_healthz_answers_503_when_the_database_does_not(clock):
     response = broken.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"
+
+
+def test_attendance_before_the_start_or_long_ago_is_refused_unless_an_admin_says_why(
+        api, api_as, site):
+    cohort = api.post("/api/v1/cohorts", json=_cohort_body(*site)).get_json()
+    client = api.post("/api/v1/clients", json={"name": "Robin Example"}).get_json()
+    api.post("/api/v1/enrollments", json={"client_id": client["id"], "cohort_id": cohort["id"],
+                                          "joined_on": "2026-10-26"})
+    base = f"/api/v1/cohorts/{cohort['id']}/sessions"
+    tonight = api.get(f"{base}?from=2026-11-30&to=2026-11-30").get_json()[0]["id"]
+    long_ago = api.get(f"{base}?from=2026-11-02&to=2026-11-02").get_json()[0]["id"]
+    mark = [{"client_id": client["id"], "status": "present"}]
+    assert api.put(f"/api/v1/group-sessions/{tonight}/attendance", json=mark).status_code == 409
+    assert api.put(f"/api/v1/group-sessions/{long_ago}/attendance", json=mark).status_code == 409
+    admin = api_as("admin")
+    assert admin.put(f"/api/v1/group-sessions/{long_ago}/attendance",
+                     json=mark).status_code == 422
+    assert admin.put(f"/api/v1/group-sessions/{long_ago}/attendance?reason=Paper+sheet",
+                     json=mark).status_code == 200

@@ -1,6 +1,6 @@
 """The console's pages, sign-in, roles, CSRF and audit, through Flask's test client."""
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -103,10 +103,11 @@ def test_signing_out_ends_the_session(console_as):
     assert console.get("/").status_code == 302
 
 
-def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db):
+def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db, clock):
     cohort, client = build.cohort(), build.client("Dana Example")
     build.enroll(client, cohort)
     gs = _todays_session(db, cohort)
+    clock.set(gs.starts_at + timedelta(minutes=20))
     console = console_as("coordinator")
     response = console.post_form("/", f"/group-sessions/{gs.id}/attendance",
                                  {f"client-{client.id}": "present"})
@@ -115,10 +116,11 @@ def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db
     assert 'data-mark="present"' in console.get("/").get_data(as_text=True)
 
 
-def test_a_clinician_may_take_attendance(console_as, build, db):
+def test_a_clinician_may_take_attendance(console_as, build, db, clock):
     cohort, client = build.cohort(), build.client()
     build.enroll(client, cohort)
     gs = _todays_session(db, cohort)
+    clock.set(gs.starts_at + timedelta(minutes=20))
     response = console_as("clinician").post_form(
         "/", f"/group-sessions/{gs.id}/attendance", {f"client-{client.id}": "late"})
     assert response.status_code == 302
@@ -281,3 +283,38 @@ def test_the_closure_preview_says_when_the_day_is_already_closed(console_as, bui
         f"/closures?date=2026-12-02&location_id={cohort.location_id}&reason=Holiday"
     ).get_data(as_text=True)
     assert "Already closed at every location: Snow day" in page
+
+
+def test_attendance_waits_for_the_session_to_start(console_as, build, db, clock):
+    cohort, client = build.cohort(), build.client()
+    build.enroll(client, cohort)
+    gs = _todays_session(db, cohort)  # 18:00 tonight; the clock says 10:00
+    console = console_as("coordinator")
+    response = console.post_form("/", f"/group-sessions/{gs.id}/attendance",
+                                 {f"client-{client.id}": "present"})
+    assert response.status_code == 302
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+    assert "once the group session has started" in console.get("/").get_data(as_text=True)
+
+
+def test_a_past_day_is_shown_and_late_corrections_need_an_admin_and_a_reason(
+        console_as, build, db, clock):
+    cohort, client = build.cohort(), build.client("Dana Example")
+    build.enroll(client, cohort, joined_on=date(2026, 11, 2))
+    old = db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id,
+        GroupSession.occurs_on == date(2026, 11, 16))).one()  # two weeks ago
+    coordinator = console_as("coordinator")
+    page = coordinator.get("/?date=2026-11-16").get_data(as_text=True)
+    assert "Monday, November 16" in page and "only an admin can correct" in page
+    coordinator.post_form("/?date=2026-11-16", f"/group-sessions/{old.id}/attendance",
+                          {f"client-{client.id}": "present", "date": "2026-11-16"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+    admin = console_as("admin")
+    admin.post_form("/?date=2026-11-16", f"/group-sessions/{old.id}/attendance",
+                    {f"client-{client.id}": "present", "date": "2026-11-16"})
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 0
+    admin.post_form("/?date=2026-11-16", f"/group-sessions/{old.id}/attendance",
+                    {f"client-{client.id}": "present", "date": "2026-11-16",
+                     "reason": "Sign-in sheet found"})
+    assert db.session.scalars(sa.select(Attendance.status)).one() == "present"

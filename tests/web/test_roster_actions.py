@@ -85,3 +85,9 @@ def test_viewers_see_no_roster_changes(console_as, group):
         as_text=True)
     assert viewer.client.post(f"/cohorts/{cohort.id}/enrollments/{sam.id}",
                               data={"action": "withdrawn"}).status_code in (400, 403)
+
+
+def test_each_session_on_the_cohort_page_links_to_its_attendance(console_as, group):
+    cohort, _, _ = group
+    page = console_as("coordinator").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "/?date=2026-11-30#session-" in page
