@@ -1,6 +1,6 @@
 """Staff journeys in real headless Chromium against a live server."""
 
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -12,17 +12,22 @@ from tests.browser.conftest import DESKTOP, PHONE, fits_width, shot, sign_in, to
 pytestmark = pytest.mark.browser
 
 
+# Monday Nov 30, 18:20 in Boston: tonight's 18:00 group session has started
+SESSION_UNDER_WAY = datetime(2026, 11, 30, 23, 20, tzinfo=UTC)
+
+
 def _settle(db):
     """End the test thread's transaction so the server can write (SQLite)."""
     db.session.commit()
 
 
 def test_a_coordinator_signs_in_takes_attendance_on_today_and_the_roster_shows_it(
-        build, db, live_server, browser_page, staff_with_password):
+        build, db, clock, live_server, browser_page, staff_with_password):
     cohort = build.cohort(name="Monday Evening")
     dana, eli = build.client("Dana Example"), build.client("Eli Sample")
     build.enroll(dana, cohort)
     build.enroll(eli, cohort)
+    clock.set(SESSION_UNDER_WAY)
     _settle(db)
     page = browser_page(DESKTOP)
     page.goto(f"{live_server}/login")
@@ -49,9 +54,10 @@ def test_a_coordinator_signs_in_takes_attendance_on_today_and_the_roster_shows_i
 
 
 def test_taking_attendance_works_at_phone_width(
-        build, db, live_server, browser_page, staff_with_password):
+        build, db, clock, live_server, browser_page, staff_with_password):
     cohort = build.cohort(name="Monday Evening")
     build.enroll(build.client("Dana Example"), cohort)
+    clock.set(SESSION_UNDER_WAY)
     _settle(db)
     page = browser_page(PHONE)
     sign_in(page, live_server, *staff_with_password("clinician"))
