@@ -1,17 +1,22 @@
-"""Flask CLI commands: `staff …` (accounts, tokens, offboarding), `demo load`, `jobs run`."""
+"""Flask CLI commands: `staff …` (accounts, tokens, offboarding), `demo load`, `jobs run`,
+`simulate`."""
 
 from __future__ import annotations
+
+import sys
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from scheduler import app as application
 from scheduler.demo import load_demo
 from scheduler.errors import DomainError
 from scheduler.jobs import run_forever, run_once
 from scheduler.models import ROLES
 from scheduler.passwords import hash_password
 from scheduler.services import staff as accounts
+from scheduler.simulation import engine, scenario, table
 
 staff_cli = AppGroup("staff", help="Staff accounts.")
 demo_cli = AppGroup("demo", help="The Boston + Needham demo program.")
@@ -139,7 +144,42 @@ def jobs_run(once: bool, names: tuple[str, ...]) -> None:
         run_forever(current_app._get_current_object())
 
 
+def _simulate_one(name: str, days: int, seed: int) -> engine.Result:
+    try:
+        chosen = scenario.load(name)
+        chosen.policy()
+    except scenario.ScenarioError as exc:
+        raise click.ClickException(str(exc)) from exc
+    total = chosen.history_weeks * 7 + days
+    with click.progressbar(length=total, label=f"{chosen.name} (seed {seed})",
+                           file=sys.stderr) as bar:
+        return engine.run(chosen, days=days, seed=seed, make_app=application.create_app,
+                          progress=bar.update)
+
+
+@click.command("simulate")
+@click.option("--scenario", "name", default=None,
+              help=f"A shipped scenario ({', '.join(scenario.shipped())}) or a .toml file.")
+@click.option("--days", type=click.IntRange(1, 400), default=42, show_default=True,
+              help="Days simulated after the scenario's history.")
+@click.option("--seed", type=int, default=1, show_default=True,
+              help="Same seed, same numbers.")
+@click.option("--compare", nargs=2, default=None, metavar="A B",
+              help="Run two scenarios with the same seed and show them side by side.")
+def simulate(name: str | None, days: int, seed: int, compare: tuple[str, str] | None) -> None:
+    """Run a scenario through the real use cases on a throwaway database and print
+    time back to group, utilisation, waits, offers, messages and the invariants."""
+    if compare:
+        first, second = (_simulate_one(n, days, seed) for n in compare)
+        click.echo(table.render_compare(first, second))
+        return
+    if name is None:
+        raise click.UsageError("Give --scenario NAME|FILE (or --compare A B)")
+    click.echo(table.render(_simulate_one(name, days, seed)))
+
+
 def register_cli(app) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(simulate)
