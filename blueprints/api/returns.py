@@ -51,7 +51,7 @@ from blueprints.limits import limiter
 from scheduler.errors import DomainError, NotFound
 from scheduler.models import ReturnRequest, db
 from scheduler.security import CLINICAL_READERS, may_read_clinical
-from scheduler.services import checkins
+from scheduler.services import checkins, reports
 from scheduler.services import returns as service
 from scheduler.services.common import get
 from scheduler.timeutil import as_utc
@@ -219,10 +219,11 @@ class TimeBack(MethodView):
     @blp.arguments(TimeBackQuery, location="query")
     @blp.response(200, TimeBackOut)
     def get(self, query):
-        """Request -> check-in -> placed -> first group session attended, per request,
-        with the median and mean days back to group."""
-        return service.time_back(
-            client_id=query.get("client_id"),
+        """Request -> check-in -> placed -> first group session attended, per request;
+        the median and p90 days back to group over everyone (those not back yet count
+        with their wait so far), and the same by location, track and option kind."""
+        return reports.time_back(
+            now(), None, client_id=query.get("client_id"),
             since=as_utc(query["from_"]) if query.get("from_") else None,
             until=as_utc(query["to"]) if query.get("to") else None)
 
@@ -231,7 +232,7 @@ class TimeBack(MethodView):
 class ClientTimeBack(MethodView):
     @blp.response(200, TimeBackOut)
     def get(self, client_id):
-        return service.time_back(client_id=client_id)
+        return reports.time_back(now(), None, client_id=client_id)
 
 
 @blp.route("/forming-cohorts")

@@ -265,6 +265,12 @@ class TimeBackItemOut(Schema):
     return_request_id = fields.Integer()
     client_id = fields.Integer()
     status = fields.String()
+    stage = fields.String(metadata={"description": "requested, checked in, placed, "
+                                                   "seated or closed"})
+    location = fields.String(allow_none=True)
+    track = fields.String(allow_none=True)
+    option = fields.String(allow_none=True, metadata={"description": "resume, join, "
+                                                      "waitlist or fresh, once placed"})
     requested_at = LocalDateTime()
     checked_in_at = LocalDateTime()
     placed_at = LocalDateTime()
@@ -272,13 +278,37 @@ class TimeBackItemOut(Schema):
     days_to_check_in = fields.Float(allow_none=True)
     days_to_placed = fields.Float(allow_none=True)
     days_to_group = fields.Float(allow_none=True)
+    waiting_days = fields.Float(allow_none=True, metadata={
+        "description": "not back in a group yet: days waited so far"})
+
+
+class TimeBackGroupOut(Schema):
+    name = fields.String()
+    requests = fields.Integer()
+    back_in_group = fields.Integer()
+    never_seated = fields.Integer()
+    median_days = fields.Float(allow_none=True)
+    p90_days = fields.Float(allow_none=True)
 
 
 class TimeBackOut(Schema):
     requests = fields.Integer()
     back_in_group = fields.Integer()
+    never_seated = fields.Integer(metadata={"description": "not (yet) at a group session"})
     still_open = fields.Integer()
-    median_days = fields.Float(allow_none=True)
+    still_waiting = fields.Integer(metadata={
+        "description": "open or placed and not yet at a group session, of any age"})
+    median_days = fields.Float(allow_none=True, metadata={
+        "description": "everyone counted: those not back yet at their wait so far"})
+    p90_days = fields.Float(allow_none=True)
     mean_days = fields.Float(allow_none=True)
+    median_seated_days = fields.Float(allow_none=True, metadata={
+        "description": "over those back in a group only"})
+    median_days_to_check_in = fields.Float(allow_none=True)
     median_days_to_placed = fields.Float(allow_none=True)
+    waiting_days = fields.List(fields.Float(), metadata={
+        "description": "days waited so far by each person not back yet, longest first"})
+    by_location = fields.List(fields.Nested(TimeBackGroupOut))
+    by_track = fields.List(fields.Nested(TimeBackGroupOut))
+    by_option = fields.List(fields.Nested(TimeBackGroupOut))
     items = fields.List(fields.Nested(TimeBackItemOut))

@@ -7,13 +7,12 @@ to group across both sites. Each loads in a fixed number of queries.
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from scheduler import placement
+from scheduler import placement, timeback
 from scheduler.config import Policy
 from scheduler.models import (
     CheckIn,
@@ -26,6 +25,7 @@ from scheduler.models import (
     ReturnRequest,
     SeatOffer,
     StaffUser,
+    Track,
     WaitlistEntry,
     db,
 )
@@ -60,9 +60,7 @@ def age_in_words(earlier: datetime, now: datetime) -> str:
 
 
 def days_between(earlier: datetime | None, later: datetime | None) -> float | None:
-    if earlier is None or later is None:
-        return None
-    return round((as_utc(later) - as_utc(earlier)).total_seconds() / 86400, 1)
+    return _one_place(timeback.days_between(earlier, later))
 
 
 # --- the Returners queue ------------------------------------------------------------
@@ -83,15 +81,116 @@ class QueueRow:
 
 @dataclass
 class TimeBack:
-    """Days from "I'd like to come back" to sitting in a group, over a window."""
+    """Days from "I'd like to come back" to sitting in a group, over requests made in
+    a window, everyone counted (``scheduler.timeback``): somebody not back yet counts
+    with their wait so far, so the median and p90 never leave them out."""
 
-    since: datetime
-    requests: int
-    back_in_group: int
-    median_days: float | None
-    mean_days: float | None
-    median_days_to_placed: float | None
+    since: datetime | None
+    until: datetime
+    rows: list[tuple[ReturnRequest, timeback.Journey]]
+    summary: timeback.Summary
     still_waiting: int  # open or placed, not yet at a group session (any age)
+
+    @property
+    def journeys(self) -> list[timeback.Journey]:
+        return [j for _r, j in self.rows]
+
+    @property
+    def still_open(self) -> int:
+        return sum(1 for r, _j in self.rows if r.status == "open")
+
+    @property
+    def mean_days(self) -> float | None:
+        waits = [j.wait(self.until) for j in self.journeys
+                 if not j.closed or j.seated_at is not None]
+        return _one_place(sum(waits) / len(waits)) if waits else None
+
+    @property
+    def items(self) -> list[dict]:
+        """One line per request (the API's and the CSV's)."""
+        return [{
+            "return_request_id": r.id, "client_id": r.client_id, "status": r.status,
+            "stage": j.stage, "location": j.location, "track": j.track, "option": j.kind,
+            "requested_at": r.requested_at, "checked_in_at": r.checked_in_at,
+            "placed_at": r.placed_at, "first_attended_at": r.first_attended_at,
+            "days_to_check_in": _one_place(j.days_to("check_in")),
+            "days_to_placed": _one_place(j.days_to("placed")),
+            "days_to_group": _one_place(j.days_to("seated")),
+            "waiting_days": (_one_place(j.wait(self.until))
+                             if j.seated_at is None and not j.closed else None),
+        } for r, j in self.rows]
+
+    def groups(self, what: str) -> list[dict]:
+        """Figures per location, track or option kind (the API's ``by_…``)."""
+        return [{"name": name, "requests": g.requests, "back_in_group": g.seated,
+                 "never_seated": g.never_seated, "median_days": _one_place(g.median_days),
+                 "p90_days": _one_place(g.p90_days)} for name, g in self.by(what).items()]
+
+    @property
+    def by_location(self) -> list[dict]:
+        return self.groups("location")
+
+    @property
+    def by_track(self) -> list[dict]:
+        return self.groups("track")
+
+    @property
+    def by_option(self) -> list[dict]:
+        return self.groups("option")
+
+    @property
+    def requests(self) -> int:
+        return self.summary.requests
+
+    @property
+    def back_in_group(self) -> int:
+        return self.summary.seated
+
+    @property
+    def median_days(self) -> float | None:
+        return _one_place(self.summary.median_days)
+
+    @property
+    def p90_days(self) -> float | None:
+        return _one_place(self.summary.p90_days)
+
+    @property
+    def median_seated_days(self) -> float | None:
+        return _one_place(self.summary.median_seated_days)
+
+    @property
+    def median_days_to_placed(self) -> float | None:
+        return _one_place(self.summary.stage_medians["placed"])
+
+    @property
+    def median_days_to_check_in(self) -> float | None:
+        return _one_place(self.summary.stage_medians["check_in"])
+
+    @property
+    def never_seated(self) -> int:
+        return self.summary.never_seated
+
+    @property
+    def waiting_days(self) -> list[float]:
+        return [_one_place(a) for a in self.summary.waiting_ages]
+
+    def by(self, what: str) -> dict[str, timeback.Summary]:
+        key = {"location": lambda j: j.location, "track": lambda j: j.track,
+               "option": lambda j: j.kind}[what]
+        return timeback.grouped(self.journeys, key, self.until)
+
+    @property
+    def distribution(self) -> list[tuple[str, int, int]]:
+        return timeback.distribution(self.journeys, self.until)
+
+    @property
+    def widest_band(self) -> int:
+        """The most people in one band of the chart (at least 1, to scale by)."""
+        return max([1, *(s + w for _label, s, w in self.distribution)])
+
+
+def _one_place(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
 
 
 @dataclass
@@ -129,24 +228,48 @@ def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
                  _rows([tuple(r) for r in done_rows], now), time_back(now))
 
 
-def time_back(now: datetime, days: int = TIME_BACK_DAYS) -> TimeBack:
-    """Median and mean days to the first attended group session, over requests made
-    in the last ``days``; and how many people (of any age) are still on their way."""
-    since = now - timedelta(days=days)
-    rows = db.session.execute(sa.select(
-        ReturnRequest.requested_at, ReturnRequest.placed_at, ReturnRequest.first_attended_at)
-        .where(ReturnRequest.requested_at >= since, ReturnRequest.requested_at <= now)).all()
-    back = [d for d in (days_between(r, f) for r, _, f in rows) if d is not None]
-    placed = [d for d in (days_between(r, p) for r, p, _ in rows) if d is not None]
+def journeys(*, since: datetime | None = None, until: datetime | None = None,
+             client_id: int | None = None) -> list[tuple[ReturnRequest, timeback.Journey]]:
+    """Every return request made in [since, until) with its journey: the stages'
+    times, and where and how the person was placed. One query."""
+    query = (sa.select(ReturnRequest, PlacementDecision.kind, Location.name, Track.name)
+             .outerjoin(PlacementDecision,
+                        PlacementDecision.return_request_id == ReturnRequest.id)
+             .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
+             .outerjoin(Location, Location.id == Cohort.location_id)
+             .outerjoin(Track, Track.id == Cohort.track_id)
+             .order_by(ReturnRequest.requested_at, ReturnRequest.id))
+    if since is not None:
+        query = query.where(ReturnRequest.requested_at >= since)
+    if until is not None:
+        query = query.where(ReturnRequest.requested_at < until)
+    if client_id is not None:
+        query = query.where(ReturnRequest.client_id == client_id)
+    return [(r, timeback.Journey(
+        request_id=r.id, requested_at=r.requested_at, checked_in_at=r.checked_in_at,
+        placed_at=r.placed_at, seated_at=r.first_attended_at, location=location,
+        track=track, kind=kind, closed=r.status == "closed"))
+        for r, kind, location, track in db.session.execute(query)]
+
+
+def time_back(now: datetime, days: int | None = TIME_BACK_DAYS, *,
+              since: datetime | None = None, until: datetime | None = None,
+              client_id: int | None = None) -> TimeBack:
+    """Time back to group over requests made in the last ``days`` (or from ``since``
+    to ``until``), everyone counted; and how many people of any age are still on
+    their way."""
+    if client_id is not None:
+        get(Client, client_id, "Client")
+    if since is None and days is not None:
+        since = now - timedelta(days=days)
+    until = min(until, now) if until is not None else now
+    rows = journeys(since=since, until=until + timedelta(microseconds=1), client_id=client_id)
     waiting = db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
         ReturnRequest.status.in_(("open", "placed")),
         ReturnRequest.first_attended_at.is_(None))) or 0
-    return TimeBack(
-        since=since, requests=len(rows), back_in_group=len(back),
-        median_days=round(statistics.median(back), 1) if back else None,
-        mean_days=round(statistics.fmean(back), 1) if back else None,
-        median_days_to_placed=round(statistics.median(placed), 1) if placed else None,
-        still_waiting=int(waiting))
+    return TimeBack(since=since, until=now, rows=rows,
+                    summary=timeback.summarise([j for _r, j in rows], now),
+                    still_waiting=int(waiting))
 
 
 # --- one request --------------------------------------------------------------------

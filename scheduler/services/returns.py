@@ -14,7 +14,6 @@ turns each waiting member into an enrollment and records which one.
 from __future__ import annotations
 
 import re
-import statistics
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -784,45 +783,3 @@ def merge_forming(cohort_id: int, into_cohort_id: int, staff_id: int | None, now
                               detail={"into_cohort_id": target.id, "members": len(members)}))
     db.session.commit()
     return target, made
-
-
-# --- time back to group ---------------------------------------------------------
-
-def _days(earlier: datetime | None, later: datetime | None) -> float | None:
-    if earlier is None or later is None:
-        return None
-    return round((later - earlier).total_seconds() / 86400, 1)
-
-
-def time_back(*, client_id: int | None = None, since: datetime | None = None,
-              until: datetime | None = None) -> dict[str, Any]:
-    """Per request: requested -> checked in -> placed -> first attended, in days;
-    and the median and mean days back to group over requests that got there."""
-    query = sa.select(ReturnRequest).order_by(ReturnRequest.requested_at, ReturnRequest.id)
-    if client_id is not None:
-        get(Client, client_id, "Client")
-        query = query.where(ReturnRequest.client_id == client_id)
-    if since is not None:
-        query = query.where(ReturnRequest.requested_at >= since)
-    if until is not None:
-        query = query.where(ReturnRequest.requested_at < until)
-    rows = list(db.session.scalars(query))
-    items = [{
-        "return_request_id": r.id, "client_id": r.client_id, "status": r.status,
-        "requested_at": r.requested_at, "checked_in_at": r.checked_in_at,
-        "placed_at": r.placed_at, "first_attended_at": r.first_attended_at,
-        "days_to_check_in": _days(r.requested_at, r.checked_in_at),
-        "days_to_placed": _days(r.requested_at, r.placed_at),
-        "days_to_group": _days(r.requested_at, r.first_attended_at),
-    } for r in rows]
-    back = [i["days_to_group"] for i in items if i["days_to_group"] is not None]
-    placed = [i["days_to_placed"] for i in items if i["days_to_placed"] is not None]
-    return {
-        "requests": len(items), "back_in_group": len(back),
-        "still_open": sum(1 for i in items if i["status"] == "open"),
-        "median_days": round(statistics.median(back), 1) if back else None,
-        "mean_days": round(statistics.fmean(back), 1) if back else None,
-        "median_days_to_placed": round(statistics.median(placed), 1) if placed else None,
-        "items": items,
-    }
-

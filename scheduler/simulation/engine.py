@@ -37,10 +37,8 @@ from scheduler.models import (
     GroupSession,
     Location,
     Notification,
-    PlacementDecision,
     ReturnRequest,
     SeatOffer,
-    Track,
     WaitlistEntry,
     db,
 )
@@ -51,6 +49,7 @@ from scheduler.services import (
     disengagement,
     enrollments,
     outbox,
+    reports,
     returns,
     seats,
     staff,
@@ -562,25 +561,8 @@ class World:
 
     def result(self) -> Result:
         start, end = self.start, self.end
-        requests = list(db.session.scalars(sa.select(ReturnRequest).where(
-            ReturnRequest.requested_at >= start).order_by(ReturnRequest.id)))
-        decisions = {d.return_request_id: d for d in db.session.scalars(
-            sa.select(PlacementDecision).order_by(PlacementDecision.id))}
-        cohort_rows = {c.id: c for c in db.session.scalars(sa.select(Cohort))}
         names = {loc.id: loc.name for loc in db.session.scalars(sa.select(Location))}
-        track_names = {t.id: t.name for t in db.session.scalars(sa.select(Track))}
-        journeys = []
-        for r in requests:
-            d = decisions.get(r.id)
-            cohort = cohort_rows.get(d.cohort_id) if d and d.cohort_id else None
-            person = self.people.get(r.client_id)
-            journeys.append(timeback.Journey(
-                request_id=r.id, requested_at=r.requested_at, checked_in_at=r.checked_in_at,
-                placed_at=r.placed_at, seated_at=r.first_attended_at,
-                location=names[cohort.location_id] if cohort else (
-                    person.location if person else None),
-                track=track_names[cohort.track_id] if cohort else None,
-                kind=d.kind if d else None, closed=r.status == "closed"))
+        journeys = [j for _r, j in reports.journeys(since=start)]
         return Result(self.sc, self.seed, self.days, start, end, journeys, self.counters,
                       self._utilisation(names), self._waits(), self._offers(),
                       self._messages(), self._duplicates())

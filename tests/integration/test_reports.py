@@ -1,6 +1,11 @@
 """The Returners queue and Director figures, straight from the report queries."""
 
-from scheduler.services import reports, returns
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from scheduler.models import GroupSession
+from scheduler.services import enrollments, reports, returns
 from tests.returns_support import ask_to_come_back
 from tests.waitlist_support import full_group_with_line
 
@@ -10,9 +15,45 @@ def test_time_back_counts_only_requests_from_the_window_but_everyone_still_waiti
     ask_to_come_back(build.client("Long Ago", email="old@example.org"), clock())
     clock.advance(days=100)
     ask_to_come_back(build.client("Recent", email="new@example.org"), clock())
+    clock.advance(days=2)
     figures = reports.time_back(clock())
-    assert (figures.requests, figures.still_waiting) == (1, 2)
-    assert figures.median_days is None and figures.back_in_group == 0
+    assert (figures.requests, figures.still_waiting, figures.back_in_group) == (1, 2, 0)
+    assert figures.median_days == 2.0  # the one not back yet counts with their wait
+    assert figures.never_seated == 1 and figures.waiting_days == [2.0]
+
+
+def test_time_back_on_a_hand_built_history_counts_the_never_seated(db, build, clock):
+    cohort = build.cohort()
+    asked = clock()
+    seated = ask_to_come_back(build.client("Seated", email="s@example.org"), clock())
+    clock.advance(hours=6)
+    waiting = ask_to_come_back(build.client("Waiting", email="w@example.org"), clock())
+    clock.advance(hours=6)
+    closed = ask_to_come_back(build.client("Closed", email="c@example.org"), clock())
+    returns.close_return(closed.id, clock())
+    clock.advance(days=1)
+    returns.place(seated.id, f"join:{cohort.id}", None, clock(), build.policy)
+    first = db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.starts_at > clock())
+        .order_by(GroupSession.starts_at)).first()
+    clock.set(first.ends_at)
+    enrollments.record_attendance(first.id, [{"client_id": seated.client_id,
+                                              "status": "present"}], None, clock(),
+                                  build.policy)
+    clock.set(asked + timedelta(days=10))
+    figures = reports.time_back(clock())
+    to_group = (first.starts_at - asked).total_seconds() / 86400
+    still = 10 - 0.25  # asked six hours after the first
+    assert (figures.requests, figures.back_in_group, figures.never_seated) == (3, 1, 2)
+    assert figures.median_days == round((to_group + still) / 2, 1)
+    assert figures.p90_days == round(still, 1)
+    assert figures.median_seated_days == round(to_group, 1)
+    assert figures.waiting_days == [round(still, 1)]
+    options = {g["name"]: g for g in figures.by_option}
+    assert options["join"]["back_in_group"] == 1
+    assert options["not placed yet"]["requests"] == 2  # the waiting and the closed
+    stages = {i["return_request_id"]: i["stage"] for i in figures.items}
+    assert stages == {seated.id: "seated", waiting.id: "requested", closed.id: "closed"}
 
 
 def test_the_queue_puts_open_requests_first_oldest_first_and_placed_ones_apart(

@@ -22,7 +22,7 @@ from scheduler.models import (
     PlacementDecision,
     WaitlistEntry,
 )
-from scheduler.services import enrollments, returns
+from scheduler.services import enrollments, reports, returns
 
 
 def _past_sessions(db, cohort, now, last_day=None):
@@ -348,10 +348,10 @@ def test_time_back_to_group_runs_from_request_to_first_attended_session(db, buil
     enrollments.record_attendance(session.id, [{"client_id": request.client_id,
                                                 "status": "present"}], None, clock(),
                                   build.policy)
-    report = returns.time_back()
+    report = reports.time_back(clock())
     expected = round((session.starts_at - request.requested_at).total_seconds() / 86400, 1)
-    assert report["back_in_group"] == 1 and report["median_days"] == expected
-    assert report["items"][0]["days_to_placed"] == 1.0
+    assert report.back_in_group == 1 and report.median_days == expected
+    assert report.items[0]["days_to_placed"] == 1.0
 
 
 def test_options_take_the_same_number_of_queries_for_few_or_many_cohorts(db, build, clock):

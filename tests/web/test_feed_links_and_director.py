@@ -142,10 +142,39 @@ def test_the_director_page_shows_median_days_back_to_group_and_who_is_still_wait
     enrollments.record_attendance(first.id, [{"client_id": fast.client_id,
                                               "status": "present"}], None, clock(), policy)
     html = console_as("viewer").get("/director").get_data(as_text=True)
-    # asked Mon 10 AM, first group session Wed 6 PM: 2.3 days
-    assert '<span class="stat">2.3 days</span> median' in html
+    # asked Mon 10 AM: Fast first attended Wed 6 PM (2.3 days); Still has waited since
+    # (Wed 9:05 PM, 2.5 days so far) and counts with that wait
+    assert '<span class="stat">2.4 days</span> median, everyone counted' in html
+    assert '<span class="stat">2.5 days</span> nine in ten back within' in html
+    assert '<span class="stat">2.3 days</span> median of those back in a group' in html
     assert '<span class="stat">1</span> person still waiting to attend' in html
     assert "of 2 requests made in the last 90 days are back in a group" in html
+    chart = html[html.index("<svg"):html.index("</svg>")]
+    assert "1–3 d: 1 back in a group, 1 still waiting." in chart  # readable without JS
+    assert "<script" not in html
+    assert '<td data-label="Option">Option: join</td>' in html
+    assert '<td data-label="Option">Option: not placed yet</td>' in html
+
+
+def test_the_director_exports_the_requests_as_csv_without_names(
+        db, build, clock, policy, console_as):
+    cohort = build.cohort(name="Monday Evening")
+    placed = ask_to_come_back(build.client("Placed Person", email="p@example.org"), clock())
+    ask_to_come_back(build.client("Waiting Person", email="w@example.org"), clock())
+    returns.place(placed.id, f"join:{cohort.id}", None, clock(), policy)
+    clock.advance(days=3)
+    response = console_as("viewer").get("/director/time-back.csv")
+    assert response.status_code == 200 and response.mimetype == "text/csv"
+    assert "attachment" in response.headers["Content-Disposition"]
+    lines = response.get_data(as_text=True).splitlines()
+    assert lines[0].startswith("return_request_id,stage,location,track,option,requested_at")
+    rows = {line.split(",")[0]: line.split(",") for line in lines[1:]}
+    assert rows[str(placed.id)][1:5] == ["placed", cohort.location.name, cohort.track.name,
+                                         "join"]
+    assert rows[str(placed.id)][5].endswith("-05:00")  # local time
+    assert "Person" not in response.get_data(as_text=True)
+    waiting_row = next(r for k, r in rows.items() if k != str(placed.id))
+    assert waiting_row[1] == "requested" and waiting_row[-1] == "3.0"
 
 
 def test_the_director_page_makes_no_audit_row_for_client_records(db, console_as):
