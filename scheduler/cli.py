@@ -7,9 +7,10 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from scheduler import app as application
+from scheduler import backup as backups
 from scheduler.demo import load_demo
 from scheduler.errors import DomainError
 from scheduler.jobs import run_forever, run_once
@@ -178,8 +179,41 @@ def simulate(name: str | None, days: int, seed: int, compare: tuple[str, str] | 
     click.echo(table.render(_simulate_one(name, days, seed)))
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False))
+@with_appcontext
+def backup_command(path: str) -> None:
+    """Write a consistent snapshot of the database to PATH (a new file)."""
+    try:
+        snap = backups.backup(current_app.config["SQLALCHEMY_DATABASE_URI"], path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Backed up the {snap.kind} database (schema {snap.revision}) to {snap.path} "
+               f"({snap.size} bytes).")
+
+
+@click.command("restore")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask before replacing the database.")
+@with_appcontext
+def restore_command(path: str, yes: bool) -> None:
+    """Replace the database with the snapshot at PATH, all or nothing. Stop the web
+    app and `jobs run` first; run `db upgrade` after when the code is newer."""
+    url = current_app.config["SQLALCHEMY_DATABASE_URI"]
+    if not yes:
+        click.confirm(f"Replace everything in the database with {path}?", abort=True)
+    try:
+        snap = backups.restore(url, path)
+    except backups.BackupError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"Restored the {snap.kind} database from {snap.path}; it is at schema "
+               f"{snap.revision}. Run `flask --app wsgi db upgrade` if the code is newer.")
+
+
 def register_cli(app) -> None:
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
     app.cli.add_command(simulate)
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)

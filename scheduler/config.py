@@ -50,6 +50,11 @@ class Policy:
     self_check_in_notice_hours: int = 2
     # a fresh group ranks with the seats open now only when it would start this soon
     fresh_soon_days: int = 14
+    # a forming group still short of fresh_min_size this many days after its first
+    # member joined is proposed for a merge into a running group with seats, or for
+    # opening smaller (with at least fresh_smallest people); staff are told
+    fresh_wait_days: int = 5
+    fresh_smallest: int = 2
     fresh_patterns: dict[str, tuple[str, str]] = field(
         default_factory=lambda: {"morning": ("mon,wed,fri", "09:30"),
                                  "afternoon": ("mon,wed,fri", "13:00"),

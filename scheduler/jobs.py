@@ -21,6 +21,7 @@ def _jobs() -> dict[str, tuple[int, Callable]]:
         disengagement,
         enrollments,
         outbox,
+        returns,
         waitlist,
     )
 
@@ -31,6 +32,7 @@ def _jobs() -> dict[str, tuple[int, Callable]]:
         "plan_reminders": (300, outbox.plan_reminders),
         "send_notifications": (20, delivery.send_due),
         "detect_disengagement": (900, disengagement.detect_disengagement),
+        "tell_staff_of_stalled": (3600, returns.tell_staff_of_stalled),
     }
 
 

@@ -35,7 +35,7 @@ from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 
 KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
          "welcome_back", "cohort_opened", "outreach", "staff_follow_up", "placed",
-         "waitlisted", "calendar_link", "fresh_joined")
+         "waitlisted", "calendar_link", "fresh_joined", "forming_stalled")
 # messages about a seat or a place in line always say where: the person needs it to come
 WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer", "fresh_joined")
 SESSION_KINDS = ("reminder", "cancellation", "session_moved")

@@ -467,3 +467,44 @@ def parse_option_id(option_id: str) -> tuple[str, int | None, tuple[int, int, st
             and parts[3].isdigit()):
         return "fresh", None, (int(parts[2]), int(parts[3]), parts[4])
     raise ValueError(f"not an option id: {option_id!r}")
+
+
+# --- fresh groups that do not fill ---------------------------------------------------
+
+@dataclass(frozen=True)
+class StalledPlan:
+    """What to do with a forming group that has waited too long for its size."""
+
+    action: str  # merge | open_smaller
+    into_cohort_id: int | None
+    why: str
+
+
+def plan_for_stalled(forming: CohortSnapshot, members: int, waiting_since: datetime,
+                     running: Iterable[CohortSnapshot], now: datetime, policy: Policy,
+                     ) -> StalledPlan | None:
+    """A forming group short of ``fresh_min_size`` after ``fresh_wait_days``: merge
+    its people into the running group of the same place and track with room for all
+    of them (same part of the day first, then the soonest session); else open it
+    smaller when it has ``fresh_smallest``; else nothing yet (staff still see it)."""
+    if members == 0 or members >= policy.fresh_min_size:
+        return None
+    waited = calendar_days(waiting_since, now)
+    if waited < policy.fresh_wait_days:
+        return None
+    far = datetime.max.replace(tzinfo=now.tzinfo)
+    fits = sorted(
+        (c for c in running if c.status == "running" and c.joinable
+         and c.location_id == forming.location_id and c.track_id == forming.track_id
+         and c.seats_left >= members),
+        key=lambda c: (c.daypart != forming.daypart, c.first_session_at or far, c.id))
+    if fits:
+        target = fits[0]
+        return StalledPlan("merge", target.id,
+                           f"Waited {waited} days with {members} of {policy.fresh_min_size}; "
+                           f"{target.name} has {target.seats_left} free seats")
+    if members >= policy.fresh_smallest:
+        return StalledPlan("open_smaller", None,
+                           f"Waited {waited} days with {members} of {policy.fresh_min_size} "
+                           f"and no running group has room for them all")
+    return None

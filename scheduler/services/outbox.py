@@ -44,18 +44,29 @@ INSERT_CHUNK = 2000
 def reach(channels: Sequence[str] | None, email: str | None, phone: str | None,
           email_opt_out: bool, sms_opt_out: bool, *, fallback: bool = True,
           ) -> list[tuple[str, str]]:
-    """(channel, recipient) pairs for these contact details and choices."""
-    out = []
+    """(channel, recipient) pairs for these contact details and choices.
+
+    A chosen channel with no address falls back to the other one (someone who gave
+    only a phone number gets texts, only an email address emails); an opt-out is a
+    choice and is kept. ``fallback`` (messages the client must get, like an offer):
+    when nothing is left, any address they have not stopped."""
+    addresses = {"email": (email, email_opt_out), "sms": (phone, sms_opt_out)}
+    other = {"email": "sms", "sms": "email"}
+    out: list[tuple[str, str]] = []
     for channel in channels or ["email"]:
-        if channel == "email" and email and not email_opt_out:
-            out.append(("email", email))
-        elif channel == "sms" and phone and not sms_opt_out:
-            out.append(("sms", phone))
-    if not out and fallback:  # a message the client must get (an offer) uses any address
-        if email and not email_opt_out:
-            out.append(("email", email))
-        elif phone and not sms_opt_out:
-            out.append(("sms", phone))
+        if channel not in addresses:
+            continue
+        address, stopped = addresses[channel]
+        if not address:  # nothing to send it to: the other way, if they gave one
+            channel = other[channel]
+            address, stopped = addresses[channel]
+        if address and not stopped and (channel, address) not in out:
+            out.append((channel, address))
+    if not out and fallback:
+        for channel in ("email", "sms"):
+            address, stopped = addresses[channel]
+            if address and not stopped:
+                return [(channel, address)]
     return out
 
 

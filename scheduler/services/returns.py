@@ -71,7 +71,7 @@ from scheduler.services.seats import (
     sessions_done,
 )
 from scheduler.services.waitlist import join_waitlist, place_of, seat_freed
-from scheduler.timeutil import local_today
+from scheduler.timeutil import as_utc, local_today
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_MESSAGE = 5000
@@ -662,6 +662,12 @@ class FormingView:
     members: list[FormingMember]
     ready: bool
     estimated_start: datetime
+    # short of its size for too long: merge it or open it smaller (staff decide)
+    proposal: placement.StalledPlan | None = None
+
+    @property
+    def waiting_since(self) -> datetime | None:
+        return self.members[0].joined_at if self.members else None
 
 
 def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
@@ -681,7 +687,36 @@ def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
                          _estimated_start(tuple(c.weekday_list), c.start_time, c.minutes,
                                           c.location.timezone, now, policy))
              for c in cohorts]
-    return [v for v in views if v.ready] if ready_only else views
+    if ready_only:
+        return [v for v in views if v.ready]
+    waiting = [v for v in views if v.members and not v.ready]
+    if waiting:
+        snapshots = {s.id: s for s in cohort_snapshots(now, policy)}
+        running = [s for s in snapshots.values() if s.status == "running"]
+        for v in waiting:
+            v.proposal = placement.plan_for_stalled(
+                snapshots[v.cohort.id], len(v.members), as_utc(v.waiting_since), running,
+                now, policy)
+    return views
+
+
+def tell_staff_of_stalled(now: datetime, policy: Policy) -> int:
+    """Job: coordinators hear once a day about each forming group that has waited too
+    long for its size, with what is proposed (merge or open smaller). One commit."""
+    told = 0
+    for view in forming_cohorts(now, policy):
+        plan = view.proposal
+        if plan is None:
+            continue
+        into = db.session.get(Cohort, plan.into_cohort_id) if plan.into_cohort_id else None
+        told += outbox.queue_for_staff(
+            "forming_stalled", subject_ref=f"cohort:{view.cohort.id}",
+            occurrence=local_today(now).isoformat(), now=now,
+            payload={"cohort_id": view.cohort.id, "cohort_name": view.cohort.name,
+                     "members": len(view.members), "action": plan.action,
+                     "into_cohort_name": into.name if into else None, "why": plan.why})
+    db.session.commit()
+    return told
 
 
 def _waiting_members(cohort_id: int) -> list[FormingMember]:

@@ -96,6 +96,8 @@ class Counters:
     no_option: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     groups_opened: int = 0
+    groups_merged: int = 0
+    groups_opened_smaller: int = 0
     returners_short: int = 0  # returners the scenario wanted but nobody was away
 
     def refuse(self, what: str) -> None:
@@ -463,16 +465,36 @@ class World:
                 continue
             self.book_call(rid, now)
         local = now.astimezone(TZ)
-        if local.hour == 10 and self.sc.coordinator.get("opens_ready_groups", True):
-            for view in returns.forming_cohorts(now, self.policy, ready_only=True):
-                if self._try("open fresh group", returns.open_forming, view.cohort.id,
-                             self.staff_id, now, self.policy) is not None:
-                    self.counters.groups_opened += 1
-                    for m in view.members:
-                        if m.client_id in self.people:
-                            self.people[m.client_id].first_back_pending = True
+        if local.hour == 10:
+            self.fresh_groups(now)
         if local.hour == 8 and self.sc.check_in.get("self_booking"):
             self.publish_check_in_times(local.date())
+
+    def fresh_groups(self, now: datetime) -> None:
+        """Open the forming groups that are ready; take the proposal for those that
+        waited too long (merge into a running group, or open smaller)."""
+        conf = self.sc.coordinator
+        for view in returns.forming_cohorts(now, self.policy):
+            done = None
+            if view.ready and conf.get("opens_ready_groups", True):
+                done = self._try("open fresh group", returns.open_forming, view.cohort.id,
+                                 self.staff_id, now, self.policy)
+                self.counters.groups_opened += done is not None
+            elif view.proposal is not None and conf.get("takes_proposals", True):
+                if view.proposal.action == "merge":
+                    done = self._try("merge fresh group", returns.merge_forming,
+                                     view.cohort.id, view.proposal.into_cohort_id,
+                                     self.staff_id, now, self.policy)
+                    self.counters.groups_merged += done is not None
+                else:
+                    done = self._try("open fresh group early", returns.open_forming,
+                                     view.cohort.id, self.staff_id, now, self.policy,
+                                     early=True)
+                    self.counters.groups_opened_smaller += done is not None
+            if done is not None:
+                for m in view.members:
+                    if m.client_id in self.people:
+                        self.people[m.client_id].first_back_pending = True
 
     def book_call(self, return_id: int, now: datetime) -> None:
         day = self.working_day_after(now.astimezone(TZ).date(),

@@ -44,6 +44,8 @@ def rows(r: Result) -> list[tuple[str, str]]:
         ("  still waiting", str(w["still waiting"])),
         ("waiting for a fresh group", str(w["in forming groups"])),
         ("fresh groups opened", str(r.counters.groups_opened)),
+        ("  opened smaller", str(r.counters.groups_opened_smaller)),
+        ("  merged into a running group", str(r.counters.groups_merged)),
         ("new people", f"{r.counters.new_people} ({r.counters.new_seated} seated at once, "
                        f"{r.counters.new_waitlisted} waitlisted)"),
         ("people who drifted away", str(r.counters.drifted)),

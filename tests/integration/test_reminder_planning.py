@@ -2,7 +2,8 @@
 
 from datetime import date, time, timedelta
 
-from scheduler.services import cohorts, enrollments, outbox
+from scheduler.messages import render
+from scheduler.services import cohorts, enrollments, outbox, returns
 from tests.integration.reminder_support import rows, session_at, utc
 
 
@@ -169,3 +170,22 @@ def test_a_large_batch_of_new_keys_is_inserted_once(build, clock, db):
     stored = rows(kind="outreach")
     assert len(stored) == 301 and stored[0].due_at == clock()
     assert sorted(n.payload["n"] for n in stored)[:3] == [0, 0, 1]
+
+
+def test_someone_who_gave_only_a_phone_number_gets_group_and_check_in_reminders_by_text(
+        app, build, clock, policy):
+    clock.set(utc(2026, 11, 29, 15, 0))  # Sunday; Monday's 6 PM group is 27 h away
+    client = build.client(email=None, phone="617-555-0100")  # chose nothing: email default
+    build.enroll(client, build.cohort(), joined_on=date(2026, 11, 2))
+    request, _ = returns.submit_return({"name": client.name, "phone": client.phone,
+                                        "email": None}, "web", clock())
+    returns.book_check_in(request.id, utc(2026, 11, 30, 15, 0), "phone", clock())
+    outbox.plan_reminders(clock(), policy)
+    group = rows(kind="reminder")
+    check_in = rows(kind="checkin_reminder")
+    assert group and {n.channel for n in group} == {"sms"}
+    assert check_in and {(n.channel, n.recipient) for n in check_in} == {
+        ("sms", "617-555-0100")}
+    for n in group + check_in:
+        text = render(n, app.jinja_env, app.config).sms
+        assert text and len(text) <= 320

@@ -4,7 +4,16 @@ page's waitlist controls and offers answered for a client."""
 import pytest
 import sqlalchemy as sa
 
-from scheduler.models import AuditEvent, Cohort, Enrollment, SeatOffer, WaitlistEntry
+from scheduler.messages import render
+from scheduler.models import (
+    AuditEvent,
+    Cohort,
+    Enrollment,
+    Notification,
+    SeatOffer,
+    WaitlistEntry,
+)
+from scheduler.services import returns
 from tests.returns_support import fresh_group
 from tests.waitlist_support import full_group_with_line, open_offers
 
@@ -214,3 +223,27 @@ def test_reading_the_cohorts_page_with_forming_members_is_audited(db, build, con
         AuditEvent.action == "read", AuditEvent.entity == "cohort")).one()
     assert sorted(event.detail["forming_member_client_ids"]) == sorted(
         p.forming_member.client_id for p in placed)
+
+
+def test_a_forming_group_that_waited_too_long_is_proposed_for_a_merge_and_staff_are_told(
+        app, db, build, clock, console_as):
+    location = build.location("Boston")
+    placed = fresh_group(build, location, 2)
+    forming_id = placed[0].forming_member.cohort_id
+    target = build.cohort(location=location, track=db.session.get(Cohort, forming_id).track,
+                          name="Roomy Evening", capacity=6)
+    console = console_as("coordinator")  # also a coordinator to tell
+    assert returns.tell_staff_of_stalled(clock(), build.policy) == 0  # not waited long yet
+    clock.advance(days=build.policy.fresh_wait_days)
+    html = console.get("/cohorts").get_data(as_text=True)
+    card = html[html.index(f'id="forming-{forming_id}"'):]
+    card = card[:card.index("</article>")]
+    assert "Proposed: merge into Roomy Evening." in card
+    assert f'<option value="{target.id}" selected>' in card
+    assert returns.tell_staff_of_stalled(clock(), build.policy) >= 1
+    assert returns.tell_staff_of_stalled(clock(), build.policy) == 0  # once a day
+    told = db.session.scalars(sa.select(Notification).where(
+        Notification.kind == "forming_stalled")).all()
+    message = render(told[0], app.jinja_env, app.config)
+    assert "Roomy Evening" in message.text and "2 people waiting" in message.text
+    assert "Fresh Person" not in message.text + message.subject  # no client names
