@@ -13,6 +13,8 @@ and the older one ends as ``moved`` on the newer one's join date.
 from alembic import op
 import sqlalchemy as sa
 
+from scheduler.migration_guard import refuse_data_loss
+
 
 revision = '0005'
 down_revision = '0004'
@@ -102,6 +104,7 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss(tables=['check_in_slot'], columns=[('check_in', 'slot_id'), ('feed_token', 'nonce'), ('client', 'merged_into_id'), ('client', 'former_contacts'), ('location', 'reply_to'), ('location', 'phone'), ('waitlist_entry', 'not_before'), ('waitlist_entry', 'credited_sessions')])
     with op.batch_alter_table('check_in', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_check_in_slot_id_check_in_slot'),
                                  type_='foreignkey')

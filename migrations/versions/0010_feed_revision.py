@@ -12,6 +12,8 @@ is per process, so a deploy starts with every feed built once anyway.
 from alembic import op
 import sqlalchemy as sa
 
+from scheduler.migration_guard import refuse_data_loss
+
 
 revision = '0010'
 down_revision = '0005'
@@ -26,5 +28,6 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss(columns=[('feed_token', 'revision')])
     with op.batch_alter_table('feed_token', schema=None) as batch_op:
         batch_op.drop_column('revision')

@@ -10,6 +10,8 @@ is materialised again (see scheduler/services/cohorts.materialise).
 from alembic import op
 import sqlalchemy as sa
 
+from scheduler.migration_guard import refuse_data_loss
+
 
 revision = '0011'
 down_revision = '0010'
@@ -23,5 +25,6 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss(columns=[('cohort', 'pattern_from')])
     with op.batch_alter_table('cohort', schema=None) as batch_op:
         batch_op.drop_column('pattern_from')

@@ -7,6 +7,8 @@ Create Date: 2026-12-04 02:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from scheduler.migration_guard import refuse_data_loss
+
 
 revision = '0012'
 down_revision = '0011'
@@ -30,4 +32,5 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss(tables=['feed_event_state'])
     op.drop_table('feed_event_state')

@@ -11,6 +11,8 @@ calendar) and the client's page offers no single-event downloads.
 from alembic import op
 import sqlalchemy as sa
 
+from scheduler.migration_guard import refuse_data_loss
+
 revision = '0013'
 down_revision = '0012'
 branch_labels = None
@@ -23,5 +25,6 @@ def upgrade():
 
 
 def downgrade():
+    refuse_data_loss(columns=[('feed_token', 'subscribed_at')])
     with op.batch_alter_table('feed_token', schema=None) as batch_op:
         batch_op.drop_column('subscribed_at')

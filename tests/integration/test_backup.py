@@ -8,12 +8,13 @@ from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
-from flask_migrate import upgrade
+from flask_migrate import downgrade, upgrade
 from sqlalchemy.engine import make_url
 
 from scheduler.app import create_app
 from scheduler.models import Client, db
 from scheduler.services.clients import create_client
+from scheduler.services.staff import create_staff
 
 NOW = datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
 PG_URL = os.environ.get("REGROUP_TEST_DATABASE_URL")
@@ -88,6 +89,29 @@ def test_a_backup_never_overwrites_a_file_and_restore_refuses_what_is_not_a_back
         assert bogus.exit_code != 0
         assert "failed" in bogus.output or "not a" in bogus.output
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 0
+        db.session.remove()
+        for engine in db.engines.values():
+            engine.dispose()
+
+
+def test_a_downgrade_that_would_drop_data_refuses_unless_forced(scratch_url, caplog):
+    app = create_app({"SQLALCHEMY_DATABASE_URI": scratch_url, "TESTING": True})
+    with app.app_context():
+        upgrade(x_arg=["quiet"])
+        downgrade(revision="0013", x_arg=["quiet"])  # 0014's columns hold nothing yet
+        upgrade(x_arg=["quiet"])
+        create_staff("s@example.org", "admin", NOW)  # has a session version
+        db.session.remove()
+        with pytest.raises(SystemExit):  # Flask-Migrate logs the refusal and exits 1
+            downgrade(revision="0013", x_arg=["quiet"])
+        assert "would drop data in api_token.expires_at, staff_user.session_version" in (
+            caplog.text)
+        db.session.remove()
+        assert "session_version" in {
+            c["name"] for c in sa.inspect(db.engine).get_columns("staff_user")}
+        downgrade(revision="0013", x_arg=["quiet", "force"])
+        assert "session_version" not in {
+            c["name"] for c in sa.inspect(db.engine).get_columns("staff_user")}
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
