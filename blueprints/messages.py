@@ -17,7 +17,8 @@ bp = Blueprint("messages", __name__)
 
 STOP_WORDS = {"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"}
 START_WORDS = {"START", "UNSTOP", "YES"}
-CHANNEL_WORDS = {"email": "emails", "sms": "text messages"}
+CHANNEL_WORDS = {"email": "emails", "sms": "text messages",
+                 "waiting_notes": "the weekly notes while you wait"}
 
 
 @bp.route("/unsubscribe/<token>", methods=["GET", "POST"])

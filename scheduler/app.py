@@ -12,6 +12,7 @@ from sqlalchemy import event
 
 from scheduler import reads
 from scheduler.config import from_environment, policy_from_environment
+from scheduler.jobs import maybe_start_in_web
 from scheduler.models import db
 from scheduler.services import feed_stamps  # noqa: F401  (stamps feeds on every commit)
 from scheduler.timeutil import utcnow
@@ -78,8 +79,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     register_blueprints(app)
     register_cli(app)
     if app.config.get("RUN_JOBS_IN_WEB") and not app.testing:
-        from scheduler.jobs import maybe_start_in_web
-
         maybe_start_in_web(app)
     return app
 

@@ -55,6 +55,12 @@ class Policy:
     # opening smaller (with at least fresh_smallest people); staff are told
     fresh_wait_days: int = 5
     fresh_smallest: int = 2
+    # nobody out of sight: a person waiting to be back in a group hears from the
+    # program at least every waiting_note_days (daytime, discreet, they may stop it);
+    # staff see everyone who has waited longer than waiting_alert_days
+    waiting_note_days: int = 7
+    waiting_note_hours: tuple[int, int] = (10, 18)
+    waiting_alert_days: int = 7
     fresh_patterns: dict[str, tuple[str, str]] = field(
         default_factory=lambda: {"morning": ("mon,wed,fri", "09:30"),
                                  "afternoon": ("mon,wed,fri", "13:00"),

@@ -35,9 +35,11 @@ from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 
 KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
          "welcome_back", "cohort_opened", "outreach", "staff_follow_up", "placed",
-         "waitlisted", "calendar_link", "fresh_joined", "forming_stalled")
+         "waitlisted", "calendar_link", "fresh_joined", "forming_stalled", "still_waiting",
+         "new_requests")
 # messages about a seat or a place in line always say where: the person needs it to come
-WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer", "fresh_joined")
+WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer", "fresh_joined",
+               "still_waiting")
 SESSION_KINDS = ("reminder", "cancellation", "session_moved")
 # A session's calendar entry travels as a plain file attachment, not as an iTIP
 # "text/calendar; method=PUBLISH" part: Outlook handles a calendar part as a meeting
@@ -64,7 +66,7 @@ def read_unsubscribe_token(secret: str, token: str) -> tuple[int, str] | None:
         client_id, channel = _serializer(secret).loads(token)
     except (BadSignature, ValueError, TypeError):
         return None
-    if not isinstance(client_id, int) or channel not in ("email", "sms"):
+    if not isinstance(client_id, int) or channel not in ("email", "sms", "waiting_notes"):
         return None
     return client_id, channel
 
@@ -126,6 +128,7 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         "console_url": f"{base}/", "staff": n.staff_id is not None,
         "contact": None, "where": None, "group": None, "feed": None,
         "position": payload.get("position"), "check_in_url": None,
+        "stop_notes_url": None,
     }
     session = cohort = location = None
     if payload.get("group_session_id"):
@@ -173,8 +176,11 @@ def context_for(n: Notification, config) -> dict[str, Any]:
         ctx["group"] = (cohort.name if client is not None and client.program_words_opt_in
                         else "the group that meets "
                         + pattern_in_words(cohort.weekday_list, cohort.start_time))
-    if n.kind == "welcome_back" and payload.get("return_request_id"):
+    if n.kind in ("welcome_back", "still_waiting") and payload.get("return_request_id"):
         ctx["check_in_url"] = _check_in_link(payload["return_request_id"], base, config)
+    if n.kind == "still_waiting" and client is not None:
+        token = unsubscribe_token(config["SECRET_KEY"], client.id, "waiting_notes")
+        ctx["stop_notes_url"] = f"{base}/unsubscribe/{token}"
     if payload.get("feed_link") and client is not None:
         token = feed_tokens.current("client", client.id, config["FEED_UID_KEY"])
         ctx["feed"] = feed_tokens.urls(base, token) if token else None

@@ -120,6 +120,8 @@ class TimestampMixin:
 
 class Location(TimestampMixin, db.Model):
     __tablename__ = "location"
+    __table_args__ = (sa.CheckConstraint("digest_hour >= 0 AND digest_hour <= 23",
+                                         name="digest_hour_in_day"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)
     address: Mapped[str] = mapped_column(sa.String(300), default="")
@@ -127,6 +129,8 @@ class Location(TimestampMixin, db.Model):
     # how clients reach this site: shown on client pages and in every message
     phone: Mapped[str] = mapped_column(sa.String(40), default="")
     reply_to: Mapped[str] = mapped_column(sa.String(254), default="")
+    # coordinators get one email a day listing new return requests, at this local hour
+    digest_hour: Mapped[int | None]
 
 
 class Track(TimestampMixin, db.Model):
@@ -281,6 +285,8 @@ class Client(TimestampMixin, db.Model):
     show_location: Mapped[bool] = mapped_column(default=False)
     program_words_opt_in: Mapped[bool] = mapped_column(default=False)
     alarm_minutes: Mapped[int | None]
+    # a weekly note while they wait to be back in a group (they may stop it)
+    waiting_notes: Mapped[bool] = mapped_column(default=True, server_default=sa.true())
     # contact details replaced when a request was linked to this record:
     # [{"kind": "email"|"phone", "value": ..., "until": ISO instant}], newest last
     former_contacts: Mapped[list] = mapped_column(default=list)

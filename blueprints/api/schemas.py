@@ -44,6 +44,9 @@ class LocationPatch(StrictSchema):
     address = fields.String(validate=validate.Length(max=300))
     phone = fields.String(validate=validate.Length(max=40))
     reply_to = fields.Email(validate=validate.Length(max=254))
+    digest_hour = fields.Integer(allow_none=True, validate=validate.Range(0, 23), metadata={
+        "description": "local hour (0-23) coordinators get one email with the day's new "
+                       "return requests for this site; null for none"})
 
 
 class LocationOut(Schema):
@@ -53,6 +56,7 @@ class LocationOut(Schema):
     timezone = fields.String()
     phone = fields.String()
     reply_to = fields.String()
+    digest_hour = fields.Integer(allow_none=True)
 
 
 class TrackIn(StrictSchema):

@@ -28,6 +28,7 @@ from blueprints.web.helpers import flush_audit
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, StaffUser, db
 from scheduler.security import may_read_clinical
+from scheduler.services import outreach
 from scheduler.services.staff import staff_for_session
 
 bp = Blueprint("web", __name__)
@@ -143,7 +144,7 @@ def _too_many(_exc):
 
 @bp.app_context_processor
 def _console_globals():
-    return {"nav": NAV, "can_write": can_write,
+    return {"nav": NAV, "can_write": can_write, "needing_reply": outreach.needing_reply,
             "can_read_clinical": current_user.is_authenticated
             and may_read_clinical(current_user.role)}
 

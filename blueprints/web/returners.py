@@ -27,7 +27,7 @@ from scheduler.models import (
     ReturnRequest,
     db,
 )
-from scheduler.services import clients, console, reports
+from scheduler.services import clients, console, outreach, reports
 from scheduler.services import returns as service
 from scheduler.services.common import get
 from scheduler.timeutil import human_when, local_instant, to_local
@@ -54,9 +54,12 @@ def _words():
 @bp.get("/returners")
 def returners():
     queue = reports.returners_queue(now())
+    long = outreach.long_waits(now(), policy())
     audited("read", "return_request", None,
-            shown=[r.request.id for r in queue.open + queue.recent])
-    return render_template("console/returners.html", queue=queue, **_words())
+            shown=[r.request.id for r in queue.open + queue.recent]
+            + [w.request.id for w in long])
+    return render_template("console/returners.html", queue=queue, long_waits=long,
+                           alert_days=policy().waiting_alert_days, **_words())
 
 
 def _page(return_id: int, *, errors: dict | None = None, form=None,

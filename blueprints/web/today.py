@@ -9,7 +9,7 @@ from blueprints.web import allow, bp
 from blueprints.web.helpers import audited, date_arg, now, policy
 from scheduler.errors import DomainError
 from scheduler.models import ATTENDANCE_STATUSES, db
-from scheduler.services import console, enrollments
+from scheduler.services import console, enrollments, outreach
 from scheduler.timeutil import local_today
 
 
@@ -23,7 +23,9 @@ def today():
         audited("read", "today", None, group_sessions=sessions)
     return render_template("console/today.html", days=days, day=day, today=current,
                            statuses=ATTENDANCE_STATUSES, started_by=now(),
-                           days_back=policy().attendance_days_back)
+                           days_back=policy().attendance_days_back,
+                           long_waits=len(outreach.long_waits(now(), policy())),
+                           alert_days=policy().waiting_alert_days)
 
 
 @bp.post("/group-sessions/<int:session_id>/attendance")

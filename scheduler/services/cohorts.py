@@ -41,9 +41,11 @@ def create_location(name: str, address: str = "", timezone: str = "America/New_Y
 
 
 def update_location(location_id: int, changes: dict[str, Any]) -> Location:
-    """Change a site's address or how clients reach it (phone, reply-to address)."""
+    """Change a site's address, how clients reach it (phone, reply-to address) or the
+    local hour its coordinators get the day's new requests (``digest_hour``, None for
+    no digest)."""
     location = get(Location, location_id, "Location")
-    for name in ("address", "phone", "reply_to"):
+    for name in ("address", "phone", "reply_to", "digest_hour"):
         if name in changes:
             setattr(location, name, changes[name])
     db.session.commit()

@@ -404,21 +404,29 @@ def _active_enrollees(cohort_id: int, day: date) -> list[Client]:
 
 
 def opt_out(client_id: int, channel: str, now: datetime, *, commit: bool = True) -> bool:
-    """Stop one channel for a client and cancel what is still pending on it.
+    """Stop one channel for a client (``email``, ``sms``) or the weekly notes while
+    they wait (``waiting_notes``), and cancel what is still pending of it.
     Returns False when the client is unknown."""
     client = db.session.get(Client, client_id)
     if client is None:
         return False
+    pending = sa.update(Notification).where(Notification.client_id == client_id,
+                                            Notification.status == "pending")
     if channel == "email":
         client.email_opt_out = True
+        pending = pending.where(Notification.channel == "email")
     elif channel == "sms":
         client.sms_opt_out = True
+        pending = pending.where(Notification.channel == "sms")
+    elif channel == "waiting_notes":
+        client.waiting_notes = False
+        pending = pending.where(Notification.kind == "still_waiting")
+    else:
+        raise InvalidValue(f"Unknown channel {channel}", field="channel")
     client.updated_at = now
     db.session.execute(
-        sa.update(Notification).where(
-            Notification.client_id == client_id, Notification.channel == channel,
-            Notification.status == "pending")
-        .values(status="cancelled", error="the client stopped this channel", updated_at=now)
+        pending.values(status="cancelled", error="the client stopped these messages",
+                       updated_at=now)
         .execution_options(synchronize_session=False))
     if commit:
         db.session.commit()

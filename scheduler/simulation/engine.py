@@ -27,6 +27,7 @@ from flask_migrate import upgrade
 
 from scheduler import timeback
 from scheduler.errors import DomainError
+from scheduler.jobs import job_table
 from scheduler.models import (
     Attendance,
     CheckIn,
@@ -45,10 +46,7 @@ from scheduler.models import (
 from scheduler.services import (
     checkins,
     cohorts,
-    delivery,
-    disengagement,
     enrollments,
-    outbox,
     reports,
     returns,
     seats,
@@ -60,6 +58,9 @@ from scheduler.services.seats import ATTENDED
 from scheduler.simulation.scenario import Scenario
 
 TZ = ZoneInfo("America/New_York")
+# job name -> the local hour it runs at in a simulation (the rest run every hour)
+DAILY_IN_SIMULATION = {"extend_horizon": 2, "detect_disengagement": 2,
+                       "tell_staff_of_stalled": 9}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -328,14 +329,15 @@ class World:
                 self.counters.drifted += 1
 
     def jobs(self, now: datetime, local: datetime) -> None:
-        waitlist.expire_offers(now, self.policy)
-        enrollments.release_expired_holds(now, self.policy)
-        if local.hour % 6 == 0:
-            outbox.plan_reminders(now, self.policy)
-        delivery.send_due(now, self.policy)
+        """The background jobs, from the same table `flask jobs run` schedules, every
+        simulated hour; those whose work changes only from day to day (the session
+        horizon, pauses after absences, stalled fresh groups) once a day, to keep a
+        run short."""
+        for name, (_interval, job) in job_table().items():
+            at = DAILY_IN_SIMULATION.get(name)
+            if at is None or local.hour == at:
+                job(now, self.policy)
         if local.hour == 2:
-            cohorts.extend_horizon(now, self.policy)
-            disengagement.detect_disengagement(now, self.policy)
             self.check_one_group_each()
 
     def check_one_group_each(self) -> None:
@@ -467,7 +469,7 @@ class World:
         local = now.astimezone(TZ)
         if local.hour == 10:
             self.fresh_groups(now)
-        if local.hour == 8 and self.sc.check_in.get("self_booking"):
+        if local.hour == self.work_hours[0] and self.sc.check_in.get("self_booking"):
             self.publish_check_in_times(local.date())
 
     def fresh_groups(self, now: datetime) -> None:

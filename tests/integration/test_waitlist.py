@@ -16,7 +16,7 @@ from scheduler.errors import (
     OfferAlreadyAnswered,
     OfferExpired,
 )
-from scheduler.jobs import _jobs
+from scheduler.jobs import job_table
 from scheduler.models import (
     AuditEvent,
     Enrollment,
@@ -307,7 +307,7 @@ def test_running_the_expiry_job_twice_changes_nothing_more(db, build, clock):
 
 
 def test_the_expiry_job_is_registered_with_the_runner():
-    assert _jobs()["expire_offers"][1] is waitlist.expire_offers
+    assert job_table()["expire_offers"][1] is waitlist.expire_offers
 
 
 def test_moving_an_entry_to_the_front_records_the_reason(db, build, clock):

@@ -1,0 +1,142 @@
+"""Nobody falls out of sight: everyone waiting to be back in a group, the weekly
+note they get while they wait, and what staff are told (long waits, new requests)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from scheduler import waiting
+from scheduler.config import Policy
+from scheduler.models import (
+    CheckIn,
+    Client,
+    Enrollment,
+    FormingMember,
+    Location,
+    Notification,
+    ReturnRequest,
+    WaitlistEntry,
+    db,
+)
+from scheduler.placement import calendar_days
+from scheduler.services import outbox
+from scheduler.services.notices import routes_for
+from scheduler.services.waitlist import place_of
+from scheduler.timeutil import local_today
+
+
+def waiting_requests() -> list[tuple[ReturnRequest, Client]]:
+    """Everyone waiting to be back in a group (``scheduler.waiting.is_waiting``):
+    asked or placed, not yet at a group session, seated nowhere. Oldest first."""
+    seated = sa.select(Enrollment.client_id).where(Enrollment.status == "active")
+    return [tuple(r) for r in db.session.execute(
+        sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
+        .where(ReturnRequest.status.in_(("open", "placed")),
+               ReturnRequest.first_attended_at.is_(None), Client.id.not_in(seated))
+        .order_by(ReturnRequest.requested_at, ReturnRequest.id))]
+
+
+def weekly_waiting_notes(now: datetime, policy: Policy) -> int:
+    """Job: each person waiting hears from the program at least every
+    ``waiting_note_days`` (``scheduler.waiting.weekly_note_due``): where they stand,
+    that nothing is needed of them, and how to stop these notes. One commit."""
+    rows = [(r, c) for r, c in waiting_requests() if c.waiting_notes]
+    if not rows:
+        db.session.rollback()
+        return 0
+    ids = [c.id for _r, c in rows]
+    heard = dict(db.session.execute(
+        sa.select(Notification.client_id,
+                  sa.func.max(sa.func.coalesce(Notification.sent_at, Notification.due_at)))
+        .where(Notification.client_id.in_(ids),
+               Notification.status.in_(("sent", "pending", "claimed")))
+        .group_by(Notification.client_id)).all())
+    lines = {e.client_id: e for e in db.session.scalars(
+        sa.select(WaitlistEntry).where(WaitlistEntry.client_id.in_(ids),
+                                       WaitlistEntry.status.in_(("waiting", "offered")))
+        .order_by(WaitlistEntry.requested_at.desc()))}
+    forming = {m.client_id: m for m in db.session.scalars(
+        sa.select(FormingMember).where(FormingMember.client_id.in_(ids),
+                                       FormingMember.status == "waiting"))}
+    queued = 0
+    for request, client in rows:
+        if not waiting.weekly_note_due(request.requested_at, heard.get(client.id), now,
+                                       policy):
+            continue
+        payload = {"return_request_id": request.id, "stage": "asked"}
+        if client.id in lines:
+            entry = lines[client.id]
+            payload.update(stage="waitlist", cohort_id=entry.cohort_id,
+                           position=place_of(entry.id).position)
+        elif client.id in forming:
+            payload.update(stage="forming", cohort_id=forming[client.id].cohort_id)
+        queued += len(outbox.queue(
+            "still_waiting", client, subject_ref=f"return_request:{request.id}",
+            occurrence=local_today(now).isoformat(), due_at=now, now=now,
+            to=routes_for(client, request), payload=payload))
+    db.session.commit()
+    return queued
+
+
+# --- what staff see ---------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class LongWait:
+    request: ReturnRequest
+    client: Client
+    days: int
+    stage: str  # "not placed yet" | "waiting for a seat"
+
+
+def long_waits(now: datetime, policy: Policy) -> list[LongWait]:
+    """Everyone who has waited more than ``waiting_alert_days`` to be back in a
+    group, longest first (the Returners and Today pages)."""
+    return [LongWait(r, c, calendar_days(r.requested_at, now),
+                     "not placed yet" if r.status == "open" else "waiting for a seat")
+            for r, c in waiting_requests() if waiting.waited_too_long(r.requested_at, now,
+                                                                      policy)]
+
+
+def new_requests_digest(now: datetime, policy: Policy) -> int:
+    """Job: at each location's ``digest_hour`` (its local time), coordinators get one
+    email with how many people asked to come back there in the last day (and those
+    with no site yet) and how many still need a check-in. Counts and a link, no names.
+    Once a day per location (keyed by the local date). One commit."""
+    told = 0
+    since = now - timedelta(days=1)
+    locations = [loc for loc in db.session.scalars(
+        sa.select(Location).where(Location.digest_hour.is_not(None)).order_by(Location.id))
+        if now.astimezone(ZoneInfo(loc.timezone)).hour == loc.digest_hour]
+    if not locations:
+        db.session.rollback()
+        return 0
+    fresh = db.session.execute(
+        sa.select(ReturnRequest.id, ReturnRequest.status, Client.preferred_location_ids)
+        .join(Client, Client.id == ReturnRequest.client_id)
+        .where(ReturnRequest.requested_at > since, ReturnRequest.requested_at <= now)).all()
+    booked = set(db.session.scalars(sa.select(CheckIn.return_request_id).where(
+        CheckIn.return_request_id.in_([r.id for r in fresh]), CheckIn.status != "cancelled")))
+    for loc in locations:
+        mine = [r for r in fresh
+                if not r.preferred_location_ids or r.preferred_location_ids[0] == loc.id]
+        if not mine:
+            continue
+        told += outbox.queue_for_staff(
+            "new_requests", subject_ref=f"location:{loc.id}",
+            occurrence=now.astimezone(ZoneInfo(loc.timezone)).date().isoformat(), now=now,
+            payload={"location_name": loc.name, "count": len(mine),
+                     "need_check_in": sum(1 for r in mine
+                                          if r.status == "open" and r.id not in booked)})
+    db.session.commit()
+    return told
+
+
+def needing_reply() -> int:
+    """Open requests nobody has booked a check-in for yet (the console's badge)."""
+    booked = sa.select(CheckIn.return_request_id).where(CheckIn.status != "cancelled")
+    return int(db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
+        ReturnRequest.status == "open", ReturnRequest.id.not_in(booked))) or 0)
