@@ -6,7 +6,7 @@ from flask import current_app, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from scheduler import bounds, text
-from scheduler.errors import InvalidValue
+from scheduler.errors import InvalidValue, NotFound
 
 # staff ways in: text is refused with a message naming the field (422); the client's
 # own forms clean what they receive instead (scheduler.text.clean), never asking again
@@ -43,7 +43,14 @@ def refuse_control_characters() -> None:
         if found:
             field, message = found
             raise InvalidValue(f"{message} (in “{field.replace('_', ' ')}”)", field=field)
-    for data in (request.view_args, *sources[1:]):
+    field = bounds.first_out_of_range(bounds.whole_numbers(request.args))
+    if field:
+        raise InvalidValue(f"{bounds.MESSAGE} (in “{field.replace('_', ' ')}”)", field=field)
+    field = bounds.first_out_of_range(request.view_args)
+    if field:  # no row has an id that large: the address names nothing
+        raise NotFound(f"No {field.replace('_id', '').replace('_', ' ')} has that number",
+                       field=field)
+    for data in sources[1:]:
         field = bounds.first_out_of_range(data)
         if field:
             raise InvalidValue(f"{bounds.MESSAGE} (in “{field.replace('_', ' ')}”)",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 
-from flask import jsonify, render_template, request
+from flask import jsonify, make_response, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
 from scheduler.errors import DomainError
 from scheduler.models import db
@@ -52,10 +52,14 @@ def register(app) -> None:
         """The API answers JSON; the console has its own pages (blueprints/web);
         everything else a person opens gets an HTML page in the client's style."""
         if request.path.startswith("/api/") and api_http_error is not None:
-            return api_http_error(exc)
-        if exc.code is None or exc.code < 400 or request.path == "/healthz":
+            response = make_response(api_http_error(exc))
+        elif exc.code is None or exc.code < 400 or request.path == "/healthz":
             return exc
-        return client_page(exc)
+        else:
+            response = make_response(client_page(exc))
+        if isinstance(exc, MethodNotAllowed) and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110
+        return response
 
     @app.errorhandler(DomainError)
     def domain_error(exc: DomainError):

@@ -30,3 +30,16 @@ def first_out_of_range(data: Any) -> str | None:
         if not INT_MIN <= value <= INT_MAX:
             return name or "body"
     return None
+
+
+def whole_numbers(args: Mapping[str, Any]) -> dict[str, int]:
+    """The whole numbers written in a query string (``?page=12``), to check them too."""
+    out = {}
+    for key in args:
+        for value in (args.getlist(key) if hasattr(args, "getlist") else [args[key]]):
+            text = str(value).strip()
+            if text.lstrip("+-").isdigit() and text.isascii():
+                out[key] = int(text)
+                if not INT_MIN <= out[key] <= INT_MAX:
+                    break
+    return out

@@ -25,6 +25,10 @@ class InvalidValue(DomainError):
     code = "invalid"
 
 
+class AlreadyExists(DomainError):
+    """Something with this name (or email) is there already: a conflict, 409."""
+
+
 class NoSeatLeft(DomainError):
     code = "no_seat_left"
 

@@ -28,6 +28,12 @@ CONTROL = "Please remove the invisible control character (it cannot be stored or
 ONE_LINE = "Please keep this on one line"
 
 
+def pattern(*, multiline: bool) -> str:
+    """The same rule as a JSON Schema (ECMA-262) pattern, for the API's documents."""
+    ranges = r"\u0000-\u0008\u000b\u000c\u000e-\u001f" if multiline else r"\u0000-\u001f"
+    return rf"^[^{ranges}\u007f-\u009f\u2028\u2029]*$"
+
+
 def refusal(value: str, *, multiline: bool) -> str | None:
     """Why this text cannot be stored as it is, or None when it can."""
     if _FORBIDDEN.search(value):

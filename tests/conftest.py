@@ -131,7 +131,7 @@ class ApiClient:
         return headers
 
     def __getattr__(self, method):
-        if method not in {"get", "post", "put", "patch", "delete", "head"}:
+        if method not in {"get", "post", "put", "patch", "delete", "head", "options", "trace"}:
             raise AttributeError(method)
 
         def call(path, **kwargs):

@@ -13,9 +13,13 @@ from datetime import datetime
 from flask import current_app, g, request
 from flask_smorest import Api, abort
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import fields as ma_fields
+from werkzeug.routing import IntegerConverter
 
+from blueprints.api.schemas import OutSchema
+from scheduler import bounds, text
 from scheduler.config import Policy
-from scheduler.models import StaffUser
+from scheduler.models import StaffUser, db
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 WRITERS = ("admin", "coordinator")
@@ -101,6 +105,14 @@ class Blueprint(SmorestBlueprint):
         self.before_request(authenticate)
         self.after_request(audit_api_call)
 
+    def _document_pagination_metadata(self, spec, resp_doc):
+        """The header is a JSON text (an object like PaginationMetadata): documented
+        as the string it is, so what we send matches what we say."""
+        resp_doc.setdefault("headers", {})[self.PAGINATION_HEADER_NAME] = {
+            "description": "Pagination metadata as JSON: total, total_pages, first_page, "
+                           "last_page, page, previous_page, next_page",
+            "schema": {"type": "string"}}
+
 
 # Reads of these routes show client records, so each one is audited. Later areas
 # (returns, waitlists, feeds) fall under these words too; a view can also say so
@@ -177,14 +189,39 @@ def audit_api_call(response):
 def paginate(query, pagination_parameters):
     """Apply smorest's page/page_size to a SQLAlchemy select and report the total."""
     from sqlalchemy import func, select
-
-    from scheduler.models import db
-
     total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
     pagination_parameters.item_count = total
     return list(db.session.scalars(
         query.limit(pagination_parameters.page_size)
         .offset(pagination_parameters.first_item)))
+
+
+def text_that_can_be_stored(self, field, ret=None, **kwargs) -> dict:
+    """Document ``scheduler.text``'s rule on every string the API reads: no control
+    characters, and no line breaks outside notes, messages, reasons and addresses."""
+    if not isinstance(field, ma_fields.String) or "pattern" in (ret or {}):
+        return {}
+    if isinstance(field.parent, OutSchema) or field.name in text.UNCHECKED:
+        return {}
+    return {"pattern": text.pattern(multiline=field.name in text.MULTILINE)}
+
+
+def whole_numbers_fit_a_column(self, field, ret=None, **kwargs) -> dict:
+    """Document what ``scheduler.bounds`` enforces: every integer field fits a 32-bit
+    column (a larger number is refused with 422 naming the field)."""
+    if not isinstance(field, ma_fields.Integer):
+        return {}
+    out = {}
+    if "maximum" not in (ret or {}):
+        out["maximum"] = bounds.INT_MAX
+    if "minimum" not in (ret or {}):
+        out["minimum"] = bounds.INT_MIN
+    return out
+
+
+def id_in_path(converter) -> dict:
+    """An id in an address: a whole number that fits a column (404 beyond)."""
+    return {"type": "integer", "minimum": 0, "maximum": bounds.INT_MAX}
 
 
 def register_api(app) -> None:
@@ -201,6 +238,9 @@ def register_api(app) -> None:
 
     api = Api(app)
     app.extensions["regroup_api"] = api
+    api.ma_plugin.converter.add_attribute_function(whole_numbers_fit_a_column)
+    api.ma_plugin.converter.add_attribute_function(text_that_can_be_stored)
+    api.register_converter(IntegerConverter, id_in_path)
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer"})
     api.spec.options["security"] = [{"bearerAuth": []}]

@@ -53,7 +53,7 @@ class ClientById(MethodView):
     def get(self, client_id):
         return get(Client, client_id, "Client")
 
-    @blp.arguments(ClientFields)
+    @blp.arguments(ClientFields, required=False)  # every field optional
     @blp.response(200, ClientOut)
     def patch(self, data, client_id):
         return service.update_client(client_id, data, now())

@@ -47,7 +47,7 @@ class CohortById(MethodView):
     def get(self, cohort_id):
         return get(Cohort, cohort_id, "Cohort")
 
-    @blp.arguments(CohortPatch)
+    @blp.arguments(CohortPatch, required=False)  # every field optional
     @blp.response(200, CohortOut)
     def patch(self, changes, cohort_id):
         return service.update_cohort(cohort_id, changes, now(), policy())
@@ -72,7 +72,7 @@ class CohortRoster(MethodView):
 
 @blp.route("/group-sessions/<int:session_id>")
 class GroupSessionById(MethodView):
-    @blp.arguments(GroupSessionPatch)
+    @blp.arguments(GroupSessionPatch, required=False)  # every field optional
     @blp.response(200, GroupSessionOut)
     def patch(self, changes, session_id):
         """Move, cancel or restore one group session; later pattern changes leave it be."""

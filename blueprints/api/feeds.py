@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from flask.views import MethodView
 from flask_smorest import abort
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from blueprints.api import Blueprint, current_staff, now, roles
+from blueprints.api.schemas import OutSchema, StrictSchema
 from blueprints.feeds import feed_urls
 from calendars import tokens
 from scheduler.models import AuditEvent, Client, db
@@ -18,7 +19,7 @@ from scheduler.services.common import get
 blp = Blueprint("feed_links", __name__, description="Calendar feed links")
 
 
-class FeedLinks(Schema):
+class FeedLinks(OutSchema):
     https_url = fields.String(metadata={"description": "the feed over https"})
     webcal_url = fields.String(metadata={"description": "the same feed as webcal://"})
     page_url = fields.String(metadata={"description": "the client's own page (client feeds)"})
@@ -47,11 +48,11 @@ def _audit(action: str, kind: str, subject_id: int) -> None:
                               entity=f"{kind}_feed", entity_id=subject_id, detail={}))
 
 
-class SendIn(Schema):
+class SendIn(StrictSchema):
     channel = fields.String(required=True, validate=validate.OneOf(["email", "sms"]))
 
 
-class SentOut(Schema):
+class SentOut(OutSchema):
     notification_id = fields.Integer(attribute="id")
     channel = fields.String()
     recipient = fields.String()

@@ -8,7 +8,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.api import Blueprint, now, paginate
-from blueprints.api.schemas import LocalDateTime
+from blueprints.api.schemas import LocalDateTime, OutSchema, StrictSchema
 from scheduler.models import NOTIFICATION_STATUSES, Notification
 from scheduler.services import outbox
 
@@ -21,7 +21,7 @@ class NotificationQuery(Schema):
     kind = fields.String()
 
 
-class NotificationOut(Schema):
+class NotificationOut(OutSchema):
     id = fields.Integer()
     kind = fields.String()
     client_id = fields.Integer(allow_none=True)
@@ -38,7 +38,7 @@ class NotificationOut(Schema):
     error = fields.String(allow_none=True)
 
 
-class ResolveIn(Schema):
+class ResolveIn(StrictSchema):
     class Meta:
         unknown = "raise"
 

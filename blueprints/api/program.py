@@ -36,7 +36,7 @@ class Locations(MethodView):
 
 @blp.route("/locations/<int:location_id>")
 class LocationById(MethodView):
-    @blp.arguments(LocationPatch)
+    @blp.arguments(LocationPatch, required=False)  # every field optional
     @blp.response(200, LocationOut)
     def patch(self, data, location_id):
         """Change a site's address, or how clients reach it (shown in every message)."""

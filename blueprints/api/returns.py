@@ -150,7 +150,7 @@ class ReturnCheckIn(MethodView):
             raise NotFound("No check-in is booked for this request")
         return row
 
-    @blp.arguments(CheckInIn)
+    @blp.arguments(CheckInIn, required=False)  # every field optional
     @blp.response(200, CheckInOut)
     def put(self, data, return_id):
         """Book the check-in, move it (same row, revision rises), mark it done, or
@@ -177,7 +177,7 @@ class ReturnReentry(MethodView):
             raise NotFound("No re-entry answers are recorded yet")
         return row
 
-    @blp.arguments(ReentryIn)
+    @blp.arguments(ReentryIn, required=False)  # every field optional
     @blp.response(200, ReentryOut)
     def put(self, data, return_id):
         return service.record_reentry(return_id, data, current_staff().id, now())
@@ -246,7 +246,7 @@ class FormingCohorts(MethodView):
 
 @blp.route("/forming-cohorts/<int:cohort_id>/open")
 class FormingOpen(MethodView):
-    @blp.arguments(OpenIn)
+    @blp.arguments(OpenIn, required=False)  # every field optional
     @blp.response(200, OpenedOut)
     @blp.alt_response(409, description="Not ready (pass early=true), or not forming")
     def post(self, data, cohort_id):

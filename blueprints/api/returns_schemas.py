@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
-from blueprints.api.schemas import CohortOut, EnrollmentOut, LocalDateTime, StrictSchema
+from blueprints.api.schemas import CohortOut, EnrollmentOut, LocalDateTime, OutSchema, StrictSchema
 from scheduler.models import (
     CHECKIN_MODES,
     DAYPARTS,
@@ -32,7 +32,7 @@ class ReturnQuery(Schema):
     client_id = fields.Integer()
 
 
-class ReturnOut(Schema):
+class ReturnOut(OutSchema):
     id = fields.Integer()
     client_id = fields.Integer()
     client_needs_confirmation = fields.Function(lambda r: r.client.needs_confirmation)
@@ -78,7 +78,7 @@ class CheckInIn(StrictSchema):
                 raise ValidationError(missing)
 
 
-class CheckInOut(Schema):
+class CheckInOut(OutSchema):
     id = fields.Integer()
     return_request_id = fields.Integer()
     client_id = fields.Integer()
@@ -101,7 +101,7 @@ class SlotIn(StrictSchema):
                                  validate=validate.Range(min=1, max=2**31 - 1))
 
 
-class SlotOut(Schema):
+class SlotOut(OutSchema):
     id = fields.Integer(attribute="slot.id")
     starts_at = LocalDateTime(attribute="slot.starts_at")
     minutes = fields.Integer(attribute="slot.minutes")
@@ -126,7 +126,7 @@ class ReentryIn(StrictSchema):
                           validate=validate.Length(max=5000))
 
 
-class ReentryOut(Schema):
+class ReentryOut(OutSchema):
     return_request_id = fields.Integer()
     last_attended_session_id = fields.Integer()
     days_away = fields.Integer()
@@ -146,14 +146,14 @@ class ReturnDetailOut(ReturnOut):
     reentry = fields.Nested(ReentryOut, allow_none=True)
 
 
-class ProgressOut(Schema):
+class ProgressOut(OutSchema):
     credited = fields.Integer()
     total = fields.Integer()
     remaining = fields.Integer()
     beyond_window = fields.Integer()
 
 
-class OptionOut(Schema):
+class OptionOut(OutSchema):
     id = fields.String()
     kind = fields.String()
     cohort_id = fields.Integer(allow_none=True)
@@ -167,12 +167,12 @@ class OptionOut(Schema):
     previous_group = fields.Boolean(metadata={"description": "the group they were in"})
 
 
-class NotOfferedOut(Schema):
+class NotOfferedOut(OutSchema):
     cohort_id = fields.Integer()
     reason = fields.String()
 
 
-class OptionsExplainedOut(Schema):
+class OptionsExplainedOut(OutSchema):
     options = fields.List(fields.Nested(OptionOut))
     not_offered = fields.List(fields.Nested(NotOfferedOut))
     days_away = fields.Integer(allow_none=True)
@@ -193,7 +193,7 @@ class PlacementIn(StrictSchema):
                                        validate=validate.Range(min=0, max=500))
 
 
-class WaitlistEntryOut(Schema):
+class WaitlistEntryOut(OutSchema):
     id = fields.Integer()
     cohort_id = fields.Integer()
     client_id = fields.Integer()
@@ -202,7 +202,7 @@ class WaitlistEntryOut(Schema):
     requested_at = LocalDateTime()
 
 
-class FormingPlaceOut(Schema):
+class FormingPlaceOut(OutSchema):
     id = fields.Integer()
     cohort_id = fields.Integer()
     client_id = fields.Integer()
@@ -211,7 +211,7 @@ class FormingPlaceOut(Schema):
     joined_at = LocalDateTime()
 
 
-class PlacementOut(Schema):
+class PlacementOut(OutSchema):
     decision_id = fields.Function(lambda p: p.decision.id)
     option_id = fields.Function(lambda p: p.option.id)
     kind = fields.Function(lambda p: p.option.kind)
@@ -226,7 +226,7 @@ class FormingQuery(Schema):
     ready = fields.Boolean(load_default=False)
 
 
-class FormingMemberOut(Schema):
+class FormingMemberOut(OutSchema):
     client_id = fields.Integer()
     name = fields.Function(lambda m: m.client.name)
     return_request_id = fields.Integer()
@@ -234,7 +234,7 @@ class FormingMemberOut(Schema):
     joined_at = LocalDateTime()
 
 
-class FormingOut(Schema):
+class FormingOut(OutSchema):
     cohort = fields.Nested(CohortOut)
     members = fields.List(fields.Nested(FormingMemberOut))
     size = fields.Function(lambda v: len(v.members))
@@ -250,7 +250,7 @@ class MergeIn(StrictSchema):
     cohort_id = fields.Integer(required=True)
 
 
-class OpenedOut(Schema):
+class OpenedOut(OutSchema):
     cohort = fields.Nested(CohortOut)
     enrollments = fields.List(fields.Nested(EnrollmentOut))
 
@@ -261,7 +261,7 @@ class TimeBackQuery(Schema):
     to = fields.AwareDateTime(default_timezone=PROGRAM_TZ)
 
 
-class TimeBackItemOut(Schema):
+class TimeBackItemOut(OutSchema):
     return_request_id = fields.Integer()
     client_id = fields.Integer()
     status = fields.String()
@@ -282,7 +282,7 @@ class TimeBackItemOut(Schema):
         "description": "not back in a group yet: days waited so far"})
 
 
-class TimeBackGroupOut(Schema):
+class TimeBackGroupOut(OutSchema):
     name = fields.String()
     requests = fields.Integer()
     back_in_group = fields.Integer()
@@ -291,7 +291,7 @@ class TimeBackGroupOut(Schema):
     p90_days = fields.Float(allow_none=True)
 
 
-class TimeBackOut(Schema):
+class TimeBackOut(OutSchema):
     requests = fields.Integer()
     back_in_group = fields.Integer()
     never_seated = fields.Integer(metadata={"description": "not (yet) at a group session"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, pre_load, validate, validates_schema
 
 from scheduler.models import (
     ATTENDANCE_STATUSES,
@@ -25,8 +25,50 @@ class LocalDateTime(fields.DateTime):
         return to_local(value).isoformat()
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+def _within_the_program_years(value) -> None:
+    """Dates and times from outside fall in years the program can hold (a typo like
+    0980 or 20266 is refused, never stored)."""
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValidationError(f"Choose a date between {FIRST_YEAR} and {LAST_YEAR}")
+
+
+class OutSchema(Schema):
+    """Base for answers: any field a record may leave empty is documented as nullable
+    (what the API sends always matches its own OpenAPI document)."""
+
+    def on_bind_field(self, field_name, field_obj):
+        field_obj.allow_none = True
+
+
 class StrictSchema(Schema):
-    """Base for inputs: unknown fields are refused by name (marshmallow's default)."""
+    """Base for inputs: unknown fields are refused by name (marshmallow's default); a
+    whole number must be one (2.5 or "2" is refused) and a yes/no must be true or
+    false (not 0, 1 or "yes")."""
+
+    def on_bind_field(self, field_name, field_obj):
+        if isinstance(field_obj, fields.Integer):
+            field_obj.strict = True
+        if isinstance(field_obj, fields.DateTime | fields.Date):
+            field_obj.validators = [*field_obj.validators, _within_the_program_years]
+
+    @pre_load(pass_collection=True)
+    def _yes_or_no_is_true_or_false(self, data, many: bool = False, **kwargs):
+        """Whatever the body is (one object, a list, or not an object at all, which
+        marshmallow then refuses with 422), a yes/no in it must be true or false."""
+        items = data if many and isinstance(data, list) else [data]
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            for name, field in self.load_fields.items():
+                key = field.data_key or name
+                value = item.get(key)
+                if isinstance(field, fields.Boolean) and value is not None and not isinstance(
+                        value, bool):
+                    raise ValidationError("Use true or false", field_name=key)
+        return data
 
 
 class LocationIn(StrictSchema):
@@ -49,7 +91,7 @@ class LocationPatch(StrictSchema):
                        "return requests for this site; null for none"})
 
 
-class LocationOut(Schema):
+class LocationOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     address = fields.String()
@@ -65,7 +107,7 @@ class TrackIn(StrictSchema):
                                           validate=validate.Range(min=1, max=500))
 
 
-class TrackOut(Schema):
+class TrackOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     sessions_to_complete = fields.Integer()
@@ -120,7 +162,7 @@ class CohortQuery(Schema):
     status = fields.String(validate=validate.OneOf(COHORT_STATUSES))
 
 
-class CohortOut(Schema):
+class CohortOut(OutSchema):
     id = fields.Integer()
     location_id = fields.Integer()
     track_id = fields.Integer()
@@ -143,7 +185,7 @@ class SessionQuery(Schema):
     to = fields.Date()
 
 
-class GroupSessionOut(Schema):
+class GroupSessionOut(OutSchema):
     id = fields.Integer()
     cohort_id = fields.Integer()
     occurs_on = fields.Date()
@@ -154,7 +196,7 @@ class GroupSessionOut(Schema):
     revision = fields.Integer()
 
 
-class RosterEntryOut(Schema):
+class RosterEntryOut(OutSchema):
     enrollment_id = fields.Integer(attribute="id")
     client_id = fields.Integer()
     name = fields.Function(lambda e: e.client.name)
@@ -163,7 +205,7 @@ class RosterEntryOut(Schema):
     hold_until = LocalDateTime()
 
 
-class RosterOut(Schema):
+class RosterOut(OutSchema):
     cohort_id = fields.Integer()
     capacity = fields.Integer()
     seats_left = fields.Integer()
@@ -176,7 +218,7 @@ class ClosureIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=200))
 
 
-class ClosureOut(Schema):
+class ClosureOut(OutSchema):
     id = fields.Integer()
     location_id = fields.Integer()
     date = fields.Date()
@@ -211,7 +253,7 @@ class ClientIn(ClientFields):
     name = fields.String(required=True, validate=validate.Length(min=1, max=120))
 
 
-class ClientOut(Schema):
+class ClientOut(OutSchema):
     id = fields.Integer()
     name = fields.String()
     email = fields.String()
@@ -256,7 +298,7 @@ class EnrollmentCreditIn(StrictSchema):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=300))
 
 
-class EnrollmentOut(Schema):
+class EnrollmentOut(OutSchema):
     id = fields.Integer()
     client_id = fields.Integer()
     cohort_id = fields.Integer()
@@ -277,7 +319,7 @@ class AttendanceMark(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(ATTENDANCE_STATUSES))
 
 
-class AttendanceOut(Schema):
+class AttendanceOut(OutSchema):
     client_id = fields.Integer()
     status = fields.String()
     recorded_at = LocalDateTime()

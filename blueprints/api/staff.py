@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from flask.views import MethodView
-from marshmallow import Schema, fields, validate
+from marshmallow import fields, validate
 
 from blueprints.api import Blueprint, current_staff, now, roles
-from blueprints.api.schemas import StrictSchema
+from blueprints.api.schemas import OutSchema, StrictSchema
 from scheduler.models import ROLES, StaffUser, db
 from scheduler.services import staff as accounts
 
 blp = Blueprint("staff", __name__, description="Staff accounts and API tokens (admins)")
 
 
-class StaffOut(Schema):
+class StaffOut(OutSchema):
     id = fields.Integer()
     email = fields.String()
     name = fields.String()
@@ -33,7 +33,7 @@ class TokenIn(StrictSchema):
                           validate=validate.Range(min=1, max=3650))
 
 
-class TokenOut(Schema):
+class TokenOut(OutSchema):
     id = fields.Integer()
     label = fields.String()
     created_at = fields.DateTime()
@@ -88,7 +88,7 @@ class StaffTokens(MethodView):
         return accounts.tokens_of(staff_id)
 
     @roles("admin")
-    @blp.arguments(TokenIn)
+    @blp.arguments(TokenIn, required=False)  # every field optional
     @blp.response(201, TokenIssued)
     def post(self, data, staff_id):
         row, token = accounts.new_token_for(staff_id, now(), label=data["label"],

@@ -7,7 +7,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
 from blueprints.api import Blueprint, current_staff, now
-from blueprints.api.schemas import EnrollmentOut, LocalDateTime, StrictSchema
+from blueprints.api.schemas import EnrollmentOut, LocalDateTime, OutSchema, StrictSchema
 from scheduler.models import OFFER_STATUSES, Client, GroupSession, db
 from scheduler.services import waitlist as service
 from scheduler.timeutil import to_local
@@ -36,14 +36,14 @@ class OfferQuery(Schema):
                            validate=validate.OneOf((*OFFER_STATUSES, "all")))
 
 
-class OfferBrief(Schema):
+class OfferBrief(OutSchema):
     id = fields.Integer()
     status = fields.String()
     offered_at = LocalDateTime()
     expires_at = LocalDateTime()
 
 
-class PlaceOut(Schema):
+class PlaceOut(OutSchema):
     """One place in line (a ``PlaceInLine``); ``position`` is 0 once out of line."""
 
     id = fields.Integer(attribute="entry.id")
@@ -59,7 +59,7 @@ class PlaceOut(Schema):
     offer = fields.Nested(OfferBrief, allow_none=True)
 
 
-class SeatOfferOut(Schema):
+class SeatOfferOut(OutSchema):
     id = fields.Integer()
     cohort_id = fields.Integer()
     client_id = fields.Integer()

@@ -9,7 +9,12 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from scheduler.config import Policy
-from scheduler.errors import CapacityBelowSeatsTaken, InvalidTransition, InvalidValue
+from scheduler.errors import (
+    AlreadyExists,
+    CapacityBelowSeatsTaken,
+    InvalidTransition,
+    InvalidValue,
+)
 from scheduler.models import (
     WEEKDAYS,
     Closure,
@@ -62,7 +67,7 @@ def create_track(name: str, sessions_to_complete: int = 36) -> Track:
 
 def _require_unique(model: type, name: str) -> None:
     if db.session.scalar(sa.select(model.id).where(model.name == name)) is not None:
-        raise InvalidValue(f"A {model.__name__.lower()} named {name!r} already exists",
+        raise AlreadyExists(f"A {model.__name__.lower()} named {name!r} already exists",
                            field="name")
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from scheduler.errors import InvalidTransition, InvalidValue, NotFound
+from scheduler.errors import AlreadyExists, InvalidTransition, InvalidValue, NotFound
 from scheduler.models import ROLES, ApiToken, StaffUser, db
 from scheduler.passwords import check_password, hash_password
 from scheduler.security import new_token, token_hash
@@ -25,7 +25,7 @@ def create_staff(email: str, role: str, now: datetime, *, name: str = "",
         raise InvalidValue(f"Role must be one of {', '.join(ROLES)}", field="role")
     email = email.strip().lower()
     if db.session.scalar(sa.select(StaffUser.id).where(StaffUser.email == email)):
-        raise InvalidValue(f"{email} already has an account", field="email")
+        raise AlreadyExists(f"{email} already has an account", field="email")
     user = StaffUser(email=email, role=role, name=name or email.split("@")[0],
                      password_hash=password_hash, created_at=now, updated_at=now)
     db.session.add(user)

@@ -94,12 +94,12 @@ def test_the_rule_itself():
     assert text.clean("A\x00B\u2028C\nD", multiline=False) == "ABC D"
 
 
-def test_numbers_no_column_could_hold_get_422_naming_the_field(api, build):
+def test_numbers_no_column_could_hold_get_422_naming_the_field_and_ids_404(api, build):
     cohort = build.cohort()
     too_big = 2 ** 31
     response = api.patch(f"/api/v1/cohorts/{cohort.id}", json={"facilitator_id": too_big})
     assert response.status_code == 422
     assert "facilitator_id" in response.get_json()["errors"]["json"]
-    assert api.get(f"/api/v1/cohorts/{10 ** 12}").status_code == 422
+    assert api.get(f"/api/v1/cohorts/{10 ** 12}").status_code == 404  # names no row
     assert api.post("/api/v1/enrollments", json={
         "client_id": -(2 ** 40), "cohort_id": cohort.id}).status_code == 422
