@@ -25,9 +25,10 @@ from scheduler.models import (
     db,
 )
 from scheduler.passwords import hash_password
+from scheduler.services import checkins, returns, waitlist
 from scheduler.services.clients import email_key, phone_key
 from scheduler.services.cohorts import materialise
-from scheduler.timeutil import local_today
+from scheduler.timeutil import local_instant, local_today
 
 DEMO_PASSWORD = "demo-password"
 FIRST = ["Avery", "Blake", "Casey", "Dana", "Emery", "Finley", "Gray", "Harper", "Indy",
@@ -154,8 +155,7 @@ def _demo_returns(people: list[Client], unplaced: list[Client], cohorts: list[Co
                   needham: Location, now: datetime, policy: Policy, staff_id: int) -> int:
     """People waiting for full groups, and people coming back at each step of the way,
     all made through the real use cases."""
-    from scheduler.services import returns, waitlist
-
+    today = local_today(now)
     full_boston, full_needham = cohorts[1], cohorts[3]
     for client, cohort in zip(unplaced[:5], [full_boston] * 3 + [full_needham] * 2,
                               strict=True):
@@ -173,8 +173,9 @@ def _demo_returns(people: list[Client], unplaced: list[Client], cohorts: list[Co
             ("phone", "web", "email")[index % 3], now - timedelta(days=index + 1),
             staff_id=staff_id if index % 3 != 1 else None)
         made += 1
-        if index >= 1:
-            returns.book_check_in(request.id, now + timedelta(days=1, hours=index),
+        if index >= 1:  # the next working day, in office hours
+            returns.book_check_in(request.id,
+                                  local_instant(_working_day_after(today), time(10 + index)),
                                   ("in_person", "phone", "video")[index % 3], now,
                                   staff_id=staff_id)
         if index >= 2 or client in long_gone:
@@ -190,9 +191,32 @@ def _demo_returns(people: list[Client], unplaced: list[Client], cohorts: list[Co
                           if o.kind == "fresh" and o.location_id == needham.id), None)
             if fresh is not None:
                 returns.place(request.id, fresh.id, staff_id, now, policy)
+    _publish_check_in_times(today, needham, now, staff_id)
     returns.submit_return({"name": "Sky Newcomer", "email": None, "phone": "617-555-0199",
                            "message": None}, "web", now - timedelta(hours=3))
     return made + 1
+
+
+def _working_day_after(day: date, n: int = 1) -> date:
+    while n:
+        day += timedelta(days=1)
+        n -= day.weekday() < 5
+    return day
+
+
+def _publish_check_in_times(today: date, needham: Location, now: datetime,
+                            staff_id: int) -> None:
+    """Check-in times people can pick themselves: three a day for the next three
+    working days (by phone, by video, in person at Needham)."""
+    day = today
+    for _ in range(3):
+        day = _working_day_after(day)
+        for at, mode in ((time(10, 0), "phone"), (time(13, 0), "video"),
+                         (time(15, 30), "in_person")):
+            checkins.publish_slot({"starts_at": local_instant(day, at), "mode": mode,
+                                   "minutes": 30, "places": 2,
+                                   "location_id": needham.id if mode == "in_person"
+                                   else None}, now, staff_id=staff_id)
 
 
 def _enroll_with_history(cohort: Cohort, client: Client, joined: date,

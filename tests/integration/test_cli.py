@@ -1,8 +1,20 @@
 """The CLI in API.md: staff create prints a token last; demo load is idempotent."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+import pytest
 import sqlalchemy as sa
 
-from scheduler.models import Client, Cohort, Enrollment, GroupSession, Location
+from scheduler.models import (
+    CheckIn,
+    CheckInSlot,
+    Client,
+    Cohort,
+    Enrollment,
+    GroupSession,
+    Location,
+)
 from scheduler.security import token_hash
 
 
@@ -42,3 +54,19 @@ def test_demo_load_builds_both_sites_and_running_it_twice_changes_nothing(app, d
     cancelled = db.session.scalar(sa.select(sa.func.count()).select_from(GroupSession).where(
         GroupSession.status == "cancelled"))
     assert cancelled > 0
+
+
+@pytest.mark.parametrize("hour", [7, 22])
+def test_the_demos_check_ins_and_times_to_pick_fall_in_office_hours_whenever_it_loads(
+        app, db, clock, hour):
+    ny = ZoneInfo("America/New_York")
+    clock.set(datetime(2026, 12, 4, hour, 30, tzinfo=ny).astimezone(UTC))
+    assert app.test_cli_runner().invoke(args=["demo", "load"]).exit_code == 0
+    times = [c.at for c in db.session.scalars(sa.select(CheckIn).where(
+        CheckIn.status == "booked"))] + list(db.session.scalars(sa.select(
+            CheckInSlot.starts_at)))
+    assert len(times) >= 9
+    for at in times:
+        local = at.replace(tzinfo=at.tzinfo or UTC).astimezone(ny)
+        assert local.weekday() < 5 and 9 <= local.hour < 17, local
+        assert local > clock().astimezone(ny)
