@@ -19,6 +19,15 @@ def may_read_clinical(role: str | None) -> bool:
     return role in CLINICAL_READERS
 
 
+# A facilitator's own calendar feed: admins and coordinators hand out, rotate and turn
+# off anyone's; a clinician only their own (never a colleague's).
+FEED_KEEPERS = ("admin", "coordinator")
+
+
+def may_manage_staff_feed(role: str | None, actor_id: int, subject_id: int) -> bool:
+    return role in FEED_KEEPERS or (role == "clinician" and actor_id == subject_id)
+
+
 def new_token() -> str:
     """A URL-safe secret of 32 random bytes (43 characters)."""
     return secrets.token_urlsafe(TOKEN_BYTES)

@@ -13,6 +13,7 @@ from blueprints.api.schemas import OutSchema, StrictSchema
 from blueprints.feeds import feed_urls
 from calendars import tokens
 from scheduler.models import AuditEvent, Client, db
+from scheduler.security import may_manage_staff_feed
 from scheduler.services import notices
 from scheduler.services.common import get
 
@@ -125,11 +126,23 @@ class LocationFeed(MethodView):
 class FacilitatorFeed(MethodView):
     @roles(*STAFF_ROLES)
     @blp.response(201, FeedLinks)
+    @blp.alt_response(403, description="A clinician manages only their own feed")
     def post(self, staff_id):
-        """Issue (or rotate) a facilitator's feed: the groups they run, their check-ins."""
+        """Issue (or rotate) a facilitator's feed: the groups they run, their check-ins.
+        A clinician may do this only for themselves."""
+        _only_own_feed(staff_id)
         return _issue("facilitator", staff_id)
 
+    @roles(*STAFF_ROLES)
     @blp.response(204)
+    @blp.alt_response(403, description="A clinician manages only their own feed")
     def delete(self, staff_id):
-        """Turn the facilitator's feed link off."""
+        """Turn the facilitator's feed link off (a clinician: only their own)."""
+        _only_own_feed(staff_id)
         _revoke("facilitator", staff_id)
+
+
+def _only_own_feed(staff_id: int) -> None:
+    me = current_staff()
+    if not may_manage_staff_feed(me.role, me.id, staff_id):
+        abort(403, message="A clinician can manage only their own calendar feed")

@@ -275,13 +275,31 @@ def test_staff_feed_links_per_cohort_location_and_facilitator(api, api_as, app, 
     web = app.test_client()
     for path in (f"/api/v1/cohorts/{cohort.id}/feed", f"/api/v1/locations/{location.id}/feed",
                  f"/api/v1/staff/{staff.id}/feed"):
-        response = api_as("clinician").post(path)
+        caller = api if "/staff/" in path else api_as("clinician")
+        response = caller.post(path)
         assert response.status_code == 201, path
         assert set(response.get_json()) == {"https_url", "webcal_url"}
         feed = web.get(path_of(response.get_json()["https_url"]))
         assert feed.status_code == 200 and b"R.E." in feed.data and b"Robin" not in feed.data
     assert api_as("viewer").post(f"/api/v1/cohorts/{cohort.id}/feed").status_code == 403
     assert api.post("/api/v1/cohorts/999/feed").status_code == 404
+
+
+def test_a_clinician_manages_their_own_feed_but_never_a_colleagues(api_as, db):
+    from scheduler.models import StaffUser
+
+    clinician, coordinator = api_as("clinician"), api_as("coordinator")
+
+    def staff_id(email: str) -> int:
+        return db.session.scalars(db.select(StaffUser.id).where(StaffUser.email == email)).one()
+
+    me, colleague = staff_id("clinician@staff.test"), staff_id("coordinator@staff.test")
+    assert clinician.post(f"/api/v1/staff/{me}/feed").status_code == 201
+    assert clinician.delete(f"/api/v1/staff/{me}/feed").status_code == 204
+    assert clinician.post(f"/api/v1/staff/{colleague}/feed").status_code == 403
+    assert clinician.delete(f"/api/v1/staff/{colleague}/feed").status_code == 403
+    assert api_as("viewer").delete(f"/api/v1/staff/{me}/feed").status_code == 403
+    assert coordinator.post(f"/api/v1/staff/{me}/feed").status_code == 201
 
 
 def test_one_session_downloads_as_an_attachment_with_one_event(app, db, member, feed_path):
