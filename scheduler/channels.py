@@ -10,10 +10,13 @@ every message under OUTBOX_DIR and logs it.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import smtplib
+import socket
 import ssl
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -101,6 +104,20 @@ def build_email(message: OutgoingMessage, mail_from: str) -> Message:
     return body
 
 
+class _WatchedSMTP(smtplib.SMTP):
+    """smtplib.SMTP that lets its SmtpEmail see the socket while the greeting and
+    login are still being read, so a message's deadline can cut those too."""
+
+    def __init__(self, owner: SmtpEmail, *args, **kwargs):
+        self._owner = owner
+        super().__init__(*args, **kwargs)
+
+    def _get_socket(self, host, port, timeout):
+        sock = super()._get_socket(host, port, timeout)
+        self._owner._connecting = sock
+        return sock
+
+
 class SmtpEmail:
     """Email over SMTP (optionally STARTTLS and a login), one connection kept open
     across the messages of a run: a connection idle longer than ``idle_seconds``
@@ -110,11 +127,16 @@ class SmtpEmail:
     def __init__(self, host: str, port: int = 25, *, username: str | None = None,
                  password: str | None = None, starttls: bool = False,
                  mail_from: str = "no-reply@localhost", timeout: float = 30.0,
-                 idle_seconds: float = 5.0):
+                 idle_seconds: float = 5.0, message_seconds: float = 60.0):
         self.host, self.port, self.timeout = host, port, timeout
+        # a server that trickles a byte now and then never trips the per-read timeout:
+        # each message (connecting included) gets this long in all, then the
+        # connection is cut and the message fails (and is tried again later)
+        self.message_seconds = message_seconds
         self.username, self.password, self.starttls = username, password, starttls
         self.mail_from, self.idle_seconds = mail_from, idle_seconds
         self._smtp: smtplib.SMTP | None = None
+        self._connecting: socket.socket | None = None
         self._used = 0.0
 
     def _connection(self) -> smtplib.SMTP:
@@ -126,7 +148,7 @@ class SmtpEmail:
             if code != 250:
                 self.close()
         if self._smtp is None:
-            smtp = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            smtp = _WatchedSMTP(self, self.host, self.port, timeout=self.timeout)
             try:
                 if self.starttls:
                     smtp.starttls(context=ssl.create_default_context())
@@ -140,14 +162,31 @@ class SmtpEmail:
 
     def send(self, message: OutgoingMessage) -> str:
         email = build_email(message, self.mail_from)
+        cut = threading.Event()
+        watchdog = threading.Timer(self.message_seconds, self._cut, args=(cut,))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             self._connection().send_message(email)
         except (OSError, smtplib.SMTPException) as exc:
             self.close()
+            if cut.is_set():
+                raise SendFailed(f"SMTP: no answer within {self.message_seconds:g} s "
+                                 "for this message") from exc
             raise SendFailed(f"SMTP: {exc}") from exc
         finally:
+            watchdog.cancel()
             self._used = time.monotonic()
         return str(email["Message-ID"])
+
+    def _cut(self, cut: threading.Event) -> None:
+        """The message's time is up: shut the socket so the blocked call returns."""
+        cut.set()
+        smtp = self._smtp
+        sock = getattr(smtp, "sock", None) if smtp is not None else self._connecting
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
         smtp, self._smtp = self._smtp, None
@@ -227,7 +266,8 @@ def transport_for(channel: str, config: Mapping):
                          password=config.get("SMTP_PASSWORD"),
                          starttls=bool(config.get("SMTP_STARTTLS")),
                          mail_from=config.get("MAIL_FROM") or "no-reply@localhost",
-                         timeout=float(config.get("SMTP_TIMEOUT") or 10))
+                         timeout=float(config.get("SMTP_TIMEOUT") or 10),
+                         message_seconds=float(config.get("SMTP_MESSAGE_SECONDS") or 60))
     if mode == "auto" and channel == "sms" and config.get("SMS_GATEWAY_URL"):
         return HttpSmsGateway(config["SMS_GATEWAY_URL"], config.get("SMS_GATEWAY_KEY"))
     if mode == "auto" and config.get("REGROUP_ENV") == "production":

@@ -132,6 +132,7 @@ def from_environment(instance_path: str) -> dict:
         # one sending run stops claiming after this long, so other jobs get their turn
         "OUTBOX_SEND_BUDGET_SECONDS": float(env.get("OUTBOX_SEND_BUDGET_SECONDS", "60")),
         "SMTP_TIMEOUT": float(env.get("SMTP_TIMEOUT", "10")),
+        "SMTP_MESSAGE_SECONDS": float(env.get("SMTP_MESSAGE_SECONDS", "60")),
         "REDIS_URL": env.get("REDIS_URL"),
         # keys the hash behind calendar event UIDs: changing it changes every UID
         "FEED_UID_KEY": env.get("FEED_UID_KEY") or secret or "regroup-development-feed-uids",
