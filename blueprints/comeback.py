@@ -8,8 +8,10 @@ Both doors are rate-limited per client address and per submitted email/phone.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
+import time
 
 from flask import Blueprint, current_app, render_template, request
 from flask_limiter.util import get_remote_address
@@ -20,6 +22,7 @@ from scheduler.errors import DomainError
 from scheduler.models import db
 from scheduler.services import checkins
 from scheduler.services.clients import email_key, phone_key
+from scheduler.services.returns import submit_return
 
 log = logging.getLogger("regroup.comeback")
 
@@ -34,6 +37,25 @@ NEXT_STEPS = [
     "Then we'll find the group that fits your life now. Coming back is rarely starting "
     "over.",
 ]
+
+
+def steady(view):
+    """Both public doors answer no sooner than ``PUBLIC_FORM_SECONDS`` (0.1 s): a
+    person the program already knows and a new one take different work, and the
+    time it took must not tell anyone which."""
+
+    @functools.wraps(view)
+    def paced(*args, **kwargs):
+        started = time.monotonic()
+        try:
+            return view(*args, **kwargs)
+        finally:
+            left = float(current_app.config.get("PUBLIC_FORM_SECONDS", 0.1)) - (
+                time.monotonic() - started)
+            if left > 0:
+                time.sleep(left)
+
+    return paced
 
 
 def ip_limit() -> str:
@@ -78,9 +100,8 @@ def form():
 @bp.post("/come-back")
 @limiter.limit(ip_limit, on_breach=_too_many)
 @limiter.limit(address_limit, key_func=address_key, on_breach=_too_many)
+@steady
 def submit():
-    from scheduler.services.returns import submit_return
-
     values = {name: request.form.get(name, "") for name in FIELDS}
     try:
         asked, _ = submit_return(values, "web", current_app.config["CLOCK"]())

@@ -46,6 +46,7 @@ from blueprints.comeback import (
     address_key,
     address_limit,
     ip_limit,
+    steady,
 )
 from blueprints.limits import limiter
 from scheduler.errors import DomainError, NotFound
@@ -299,6 +300,7 @@ def _kind_error(status: int, message: str, field: str | None = None):
 @public_blp.doc(security=[], summary="Ask to come back (no token needed)")
 @limiter.limit(ip_limit, on_breach=_too_many)
 @limiter.limit(address_limit, key_func=address_key, on_breach=_too_many)
+@steady
 def public_return():
     """Only a name and one way to reach the person are needed; a message is optional.
 
