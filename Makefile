@@ -25,7 +25,7 @@ run: install
 	@$(FLASK) staff token coordinator@demo.regroup.test | tail -n 1
 	@echo
 	@echo "Regroup is starting on http://$(HOST):$(PORT)  (Ctrl-C stops it)"
-	REGROUP_RUN_JOBS_IN_WEB=1 $(FLASK) run --host $(HOST) --port $(PORT)
+	PUBLIC_BASE_URL=$${PUBLIC_BASE_URL:-http://$(HOST):$(PORT)} REGROUP_RUN_JOBS_IN_WEB=1 $(FLASK) run --host $(HOST) --port $(PORT)
 
 lint: install
 	$(BIN)/ruff check .

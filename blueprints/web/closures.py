@@ -7,9 +7,11 @@ from flask import flash, redirect, render_template, request, url_for
 
 from blueprints.web import bp
 from blueprints.web.helpers import audited, date_arg, int_arg, now, policy
+from scheduler.errors import DomainError
 from scheduler.models import Closure, Location, db
 from scheduler.services import cohorts as cohort_service
 from scheduler.services import console
+from scheduler.timeutil import local_today
 
 
 def _recent_closures():
@@ -28,6 +30,8 @@ def closures():
     if request.args.get("date") is not None:
         if day is None:
             errors["date"] = "Choose a date."
+        elif day < local_today(now()):
+            errors["date"] = "That day has passed; a closure is for today or a later day."
         else:
             preview = cohort_service.sessions_on_closure(location_id, day)
             already = console.closures_on(day, location_id)
@@ -47,8 +51,15 @@ def add_closure():
     if day is None or not reason:
         return redirect(url_for("web.closures", date=request.form.get("date", ""),
                                 location_id=location_id or "", reason=reason))
-    closure, cancelled = cohort_service.create_closure(location_id, day, reason[:200], now(),
-                                                       policy())
+    try:
+        closure, cancelled = cohort_service.create_closure(location_id, day, reason[:200],
+                                                           now(), policy())
+    except DomainError as exc:
+        db.session.rollback()
+        return render_template("console/closures.html", locations=console.locations(),
+                               day=day, location_id=location_id, reason=reason,
+                               preview=None, already=[], closures=_recent_closures(),
+                               errors={exc.field or "date": exc.message}), exc.status
     audited("create", "closure", closure.id, date=day.isoformat(),
             location_id=location_id, cancelled_group_sessions=[s.id for s in cancelled])
     flash(f"Closure added for {day:%a %b} {day.day}. "

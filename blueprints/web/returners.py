@@ -138,6 +138,8 @@ def book_check_in(return_id: int):
         row = service.book_check_in(return_id, values.pop("at"), values.pop("mode"), now(),
                                     **values)
     except DomainError as exc:
+        # the rule names the instant ("at") and the status; the form has date and done
+        exc.field = {"at": "date", "status": "done"}.get(exc.field, exc.field)
         return _refused(return_id, exc, form, "check_in")
     audited("update", "return_request", return_id, what="check_in", check_in_id=row.id,
             moved=before is not None, status=row.status)

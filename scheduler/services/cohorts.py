@@ -249,7 +249,11 @@ def closures_for(location_id: int, first: date, last: date) -> dict[date, str]:
 
 def create_closure(location_id: int | None, day: date, reason: str, now: datetime,
                    policy: Policy) -> tuple[Closure, list[GroupSession]]:
-    """Record a closed day and cancel (never delete) the group sessions on it."""
+    """Record a closed day and cancel (never delete) the group sessions on it. A day
+    that has passed is refused: its sessions happened (or not) and nobody can be told."""
+    if day < local_today(now):
+        raise InvalidValue("That day has passed; a closure is for today or a later day",
+                           field="date")
     if location_id is not None:
         get(Location, location_id, "Location", "location_id")
     closure = Closure(location_id=location_id, date=day, reason=reason)

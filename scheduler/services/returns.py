@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from scheduler import placement, text
+from scheduler import check_in_rules, placement, text
 from scheduler.config import Policy
 from scheduler.errors import (
     CohortNotReady,
@@ -288,6 +288,9 @@ def book_check_in(return_id: int, at: datetime, mode: str, now: datetime, *,
         raise InvalidValue(f"Unknown staff user {staff_id}", field="staff_id")
     if location_id is not None and db.session.get(Location, location_id) is None:
         raise InvalidValue(f"Unknown location {location_id}", field="location_id")
+    refused = check_in_rules.refusal(at, status, request.requested_at, now)
+    if refused is not None:
+        raise InvalidValue(refused[1], field=refused[0])
     row = current_check_in(return_id)
     if row is None:
         row = CheckIn(return_request_id=request.id, client_id=request.client_id, at=at,

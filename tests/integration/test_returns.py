@@ -120,9 +120,27 @@ def test_cancelling_a_check_in_keeps_it_and_raises_its_revision(build, clock):
 
 def test_a_check_in_marked_done_stamps_checked_in(build, clock):
     request = _request(build.client(email="a@example.org"), clock())
+    clock.advance(hours=2)
     returns.book_check_in(request.id, clock() - timedelta(hours=1), "phone", clock(),
                           status="done")
     assert request.checked_in_at == clock() - timedelta(hours=1)
+
+
+def test_a_check_in_is_never_before_the_request_in_the_past_or_done_before_it_happens(
+        build, clock):
+    request = _request(build.client(email="a@example.org"), clock())
+    clock.advance(days=1)
+    cases = [(clock() - timedelta(days=2), "done", "at", "before they asked"),
+             (clock() - timedelta(hours=3), "booked", "at", "has not passed"),
+             (clock() + timedelta(hours=3), "done", "status", "once it has happened")]
+    for at, status, field, words in cases:
+        with pytest.raises(InvalidValue, match=words) as refused:
+            returns.book_check_in(request.id, at, "phone", clock(), status=status)
+        assert refused.value.field == field
+    assert returns.current_check_in(request.id) is None
+    returns.book_check_in(request.id, clock() - timedelta(hours=3), "phone", clock(),
+                          status="done")  # one that happened, recorded after
+    returns.book_check_in(request.id, clock() + timedelta(days=1), "video", clock())
 
 
 def test_reentry_derives_time_away_from_attendance(db, returner, clock):

@@ -318,3 +318,20 @@ def test_a_past_day_is_shown_and_late_corrections_need_an_admin_and_a_reason(
                     {f"client-{client.id}": "present", "date": "2026-11-16",
                      "reason": "Sign-in sheet found"})
     assert db.session.scalars(sa.select(Attendance.status)).one() == "present"
+
+
+def test_a_closure_on_a_day_that_has_passed_is_refused_plainly(console_as, build, db):
+    from scheduler.models import Closure
+
+    build.cohort()
+    console = console_as("coordinator")
+    preview = console.get("/closures?date=2026-11-20&reason=Snow")
+    assert preview.status_code == 422
+    assert "That day has passed" in preview.get_data(as_text=True)
+    refused = console.post_form("/closures", "/closures", {"date": "2026-11-20",
+                                                           "reason": "Snow"})
+    assert refused.status_code == 422
+    assert "That day has passed" in refused.get_data(as_text=True)
+    assert "cancelled" not in refused.get_data(as_text=True).split("<main", 1)[1].split(
+        "Recent closures")[0]
+    assert db.session.scalars(db.select(Closure)).all() == []

@@ -317,12 +317,24 @@ def test_credit_outside_what_is_on_record_is_422_naming_credited_sessions(
 def test_marking_the_check_in_done_stamps_the_request(db, robin, clock, console_as):
     request, _, _ = robin
     page = f"/returners/{request.id}"
+    clock.advance(hours=2)  # the call happened an hour after they asked
     console_as("coordinator").post_form(page, f"{page}/check-in", {
-        "date": "2026-11-30", "time": "09:00", "mode": "in_person", "done": "on"})
+        "date": "2026-11-30", "time": "11:00", "mode": "in_person", "done": "on"})
     assert db.session.scalar(sa.select(CheckIn.status)) == "done"
     db.session.expire_all()
     assert db.session.get(ReturnRequest, request.id).checked_in_at == datetime(
-        2026, 11, 30, 14, 0, tzinfo=UTC)
+        2026, 11, 30, 16, 0, tzinfo=UTC)
+
+
+def test_a_check_in_marked_done_before_it_happens_is_refused_on_the_page(
+        db, robin, console_as):
+    request, _, _ = robin
+    page = f"/returners/{request.id}"
+    response = console_as("coordinator").post_form(page, f"{page}/check-in", {
+        "date": "2026-12-02", "time": "11:00", "mode": "phone", "done": "on"})
+    assert response.status_code == 422
+    assert "It can be marked done once it has happened" in response.get_data(as_text=True)
+    assert db.session.scalar(sa.select(CheckIn.status)) is None
 
 
 def test_confirming_a_new_person_clears_the_flag_and_resolves_the_follow_up(
