@@ -36,11 +36,11 @@ from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when
 KINDS = ("reminder", "checkin_reminder", "offer", "cancellation", "session_moved",
          "welcome_back", "cohort_opened", "outreach", "staff_follow_up", "placed",
          "waitlisted", "calendar_link", "fresh_joined", "forming_stalled", "still_waiting",
-         "new_requests")
+         "new_requests", "session_restored")
 # messages about a seat or a place in line always say where: the person needs it to come
 WHERE_KINDS = ("placed", "cohort_opened", "waitlisted", "offer", "fresh_joined",
                "still_waiting")
-SESSION_KINDS = ("reminder", "cancellation", "session_moved")
+SESSION_KINDS = ("reminder", "cancellation", "session_moved", "session_restored")
 # A session's calendar entry travels as a plain file attachment, not as an iTIP
 # "text/calendar; method=PUBLISH" part: Outlook handles a calendar part as a meeting
 # message (it refuses one whose METHOD does not match, and may open a PUBLISH as a new

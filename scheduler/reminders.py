@@ -95,3 +95,24 @@ def consecutive_unexcused_absences(marks_latest_first: Iterable[str]) -> int:
             break
         run += 1
     return run
+
+
+def change_notice(old_start: datetime, new_start: datetime, old_status: str,
+                  new_status: str, now: datetime, notice_days: int) -> str | None:
+    """The message one change to a group session sends its people, or None.
+
+    Cancelled: "cancellation"; moved: "session_moved"; put back on after a
+    cancellation: "session_restored". Only for meetings within ``notice_days``
+    (further out, reminders and calendar feeds carry the change) that have not
+    started.
+    """
+    old_start, new_start, now = as_utc(old_start), as_utc(new_start), as_utc(now)
+    until = now + timedelta(days=notice_days)
+    if new_status == "cancelled" and old_status == "scheduled":
+        return "cancellation" if now < old_start <= until else None
+    if new_status == "scheduled" and old_status == "cancelled":
+        return "session_restored" if now < new_start <= until else None
+    if new_status == "scheduled" and new_start != old_start:
+        first = min(old_start, new_start)
+        return "session_moved" if now < first <= until else None
+    return None

@@ -38,7 +38,8 @@ csrf = CSRFProtect()
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 WRITERS = ("admin", "coordinator")
 PUBLIC_ENDPOINTS = {"web.login"}
-PAGES = ("auth", "today", "returners", "check_in_times", "cohorts", "clients", "closures",
+PAGES = ("auth", "today", "returners", "check_in_times", "cohorts", "sessions", "clients",
+         "closures",
          "director", "admin")
 NAV = (("web.today", "Today"), ("web.returners", "Returners"), ("web.cohorts", "Cohorts"),
        ("web.clients", "Clients"), ("web.closures", "Closures"), ("web.director", "Director"))

@@ -34,7 +34,9 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
+from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
+from scheduler.services import outbox
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
 
@@ -405,3 +407,37 @@ def closures_on(day: date, location_id: int | None) -> list[Closure]:
 
 def locations() -> list[Location]:
     return list(db.session.scalars(sa.select(Location).order_by(Location.name)))
+
+
+# --- changing one group session -------------------------------------------------------
+
+@dataclass
+class SessionChange:
+    """What moving, cancelling or restoring one meeting would do, before it is done:
+    the message it sends (None: none now) and who gets it, by how."""
+
+    session: GroupSession
+    action: str  # move | cancel | restore
+    starts_at: datetime
+    notice: str | None
+    people: list[Client]
+    by_email: int
+    by_text: int
+    unreachable: int
+
+
+def session_change_preview(session_id: int, now: datetime, policy, *, action: str,
+                           starts_at: datetime | None = None) -> SessionChange:
+    row = db.session.get(GroupSession, session_id)
+    if row is None:
+        raise NotFound(f"Group session {session_id} was not found")
+    new_start = starts_at or row.starts_at
+    new_status = "cancelled" if action == "cancel" else "scheduled"
+    notice = change_notice(row.starts_at, new_start, row.status, new_status, now,
+                           policy.change_notice_days)
+    people = outbox.people_told_about(row) if notice else []
+    reach = [outbox.channels_for(p) for p in people]
+    return SessionChange(row, action, new_start, notice, people,
+                         sum(1 for r in reach if any(c == "email" for c, _ in r)),
+                         sum(1 for r in reach if any(c == "sms" for c, _ in r)),
+                         sum(1 for r in reach if not r))

@@ -33,7 +33,7 @@ from scheduler.models import (
     StaffUser,
     db,
 )
-from scheduler.reminders import after_quiet_hours
+from scheduler.reminders import after_quiet_hours, change_notice
 from scheduler.reminders import plan_reminders as reminder_rule
 from scheduler.services.common import get
 from scheduler.timeutil import PROGRAM_TZ, as_utc
@@ -373,27 +373,33 @@ def session_changed(row: GroupSession, old_starts_at: datetime, old_status: str,
     cancel_pending(ref, ("reminder",), now, keep_suffix=f"-r{row.revision}",
                    reason="the group session changed")
     old_start, new_start = as_utc(old_starts_at), as_utc(row.starts_at)
-    notice_until = now + timedelta(days=policy.change_notice_days)
-    kind = None
     if row.status == "cancelled" and old_status == "scheduled":
-        cancel_pending(ref, ("reminder", "session_moved"), now, reason="cancelled")
-        if now < old_start <= notice_until:
-            kind = "cancellation"
+        cancel_pending(ref, ("reminder", "session_moved", "session_restored"), now,
+                       reason="cancelled")
     elif row.status == "scheduled" and new_start != old_start:
         cancel_pending(ref, ("session_moved",), now, keep_suffix=f":r{row.revision}",
                        reason="moved again")
-        if now < min(old_start, new_start) and min(old_start, new_start) <= notice_until:
-            kind = "session_moved"
+    if row.status == "scheduled" and old_status == "cancelled":
+        cancel_pending(ref, ("cancellation",), now, reason="on again")
+    kind = change_notice(old_start, new_start, old_status, row.status, now,
+                         policy.change_notice_days)
     if kind is not None:
         payload = {"group_session_id": row.id, "revision": row.revision,
                    "old_starts_at": old_start.isoformat(), "starts_at": new_start.isoformat()}
         tz = ZoneInfo(row.cohort.location.timezone)
-        expires = old_start if kind == "cancellation" else min(old_start, new_start)
-        for client in _active_enrollees(row.cohort_id, row.occurs_on):
+        expires = {"cancellation": old_start, "session_restored": new_start}.get(
+            kind, min(old_start, new_start))
+        for client in people_told_about(row):
             queue(kind, client, subject_ref=ref, occurrence=f"r{row.revision}", due_at=now,
                   now=now, payload=payload, expires_at=expires, tz=tz)
     if row.status == "scheduled":
         plan_reminders(now, policy, session_ids=[row.id], commit=False)
+
+
+def people_told_about(row: GroupSession) -> list[Client]:
+    """Who hears about a change to this meeting: its group's active people who had
+    joined by its day (the same people its reminders go to)."""
+    return _active_enrollees(row.cohort_id, row.occurs_on)
 
 
 def _active_enrollees(cohort_id: int, day: date) -> list[Client]:

@@ -1,6 +1,7 @@
 """Staff journeys in real headless Chromium against a live server."""
 
 from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 import sqlalchemy as sa
@@ -13,6 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 # Monday Nov 30, 18:20 in Boston: tonight's 18:00 group session has started
+NEW_YORK = ZoneInfo("America/New_York")
 SESSION_UNDER_WAY = datetime(2026, 11, 30, 23, 20, tzinfo=UTC)
 
 
@@ -225,3 +227,32 @@ def test_a_coordinator_withdraws_someone_from_the_roster_and_the_next_in_line_is
     shot(page, "roster-withdrawn")
     db.session.expire_all()
     assert db.session.query(SeatOffer).filter_by(client_id=waiting.id).count() == 1
+
+
+def test_a_coordinator_moves_one_session_after_seeing_who_will_be_told(
+        build, db, live_server, browser_page, staff_with_password):
+    cohort = build.cohort(name="Wednesday Evening")
+    for name, email in (("Ash Example", "ash@example.org"), ("Bo Sample", "bo@example.org")):
+        build.enroll(build.client(name, email=email), cohort)
+    _settle(db)
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    page.goto(f"{live_server}/cohorts/{cohort.id}")
+    page.locator("section[aria-labelledby=upcoming]").get_by_role(
+        "link", name="move or cancel").first.click()
+    page.get_by_label("New time").fill("19:30")
+    page.locator("#move-form").get_by_role("button", name="See who will be told").click()
+    preview = page.locator("#session-preview")
+    assert "2 people will be told the new time: 2 by email, 0 by text" in preview.inner_text()
+    assert fits_width(page)
+    shot(page, "session-move-preview")
+    page.get_by_role("button", name="Confirm").click()
+    page.wait_for_selector(".flash")
+    assert "2 people are being told" in page.inner_text(".flash")
+    shot(page, "session-moved")
+    db.session.expire_all()
+    moved = db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.pinned.is_(True))).one()
+    _settle(db)
+    assert moved.starts_at.replace(tzinfo=UTC).astimezone(
+        NEW_YORK).strftime("%H:%M") == "19:30"
