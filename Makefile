@@ -53,15 +53,26 @@ $(JS): tests/js/package.json tests/js/package-lock.json
 js: $(JS)
 
 # SQLite always; PostgreSQL too when TEST_DATABASE_URL is set (REQUIRE_POSTGRES=1 makes
-# a missing PostgreSQL a failure instead of a skip).
+# a missing PostgreSQL a failure instead of a skip). The two passes run side by side
+# (one core each); the PostgreSQL pass's output follows the SQLite one's.
+PG_TESTS := tests/integration tests/api tests/web tests/journeys
 test: install lint browser-deps $(JS)
-	$(BIN)/pytest -q -p no:cacheprovider
-	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-		echo "== again on PostgreSQL ($$TEST_DATABASE_URL)"; \
-		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider -m "not browser" tests/integration tests/api tests/web tests/journeys; \
-	elif [ "$$REQUIRE_POSTGRES" = "1" ]; then \
-		echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"; exit 1; \
-	else echo "(PostgreSQL pass skipped: set TEST_DATABASE_URL to run it)"; fi
+	@$(BIN)/python -c "from scheduler.app import create_app; create_app()"  # instance/ once
+	@if [ -z "$$TEST_DATABASE_URL" ] && [ "$$REQUIRE_POSTGRES" = "1" ]; then \
+		echo "REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set"; exit 1; fi
+	@pglog=$$(mktemp); pg=0; pid=; \
+	if [ -n "$$TEST_DATABASE_URL" ]; then \
+		REGROUP_TEST_DATABASE_URL="$$TEST_DATABASE_URL" $(BIN)/pytest -q -p no:cacheprovider \
+			-m "not browser" $(PG_TESTS) > $$pglog 2>&1 & pid=$$!; \
+	fi; \
+	echo "== SQLite (browser tests included)"; \
+	$(BIN)/pytest -q -p no:cacheprovider; sqlite=$$?; \
+	if [ -n "$$pid" ]; then \
+		wait $$pid; pg=$$?; \
+		echo "== PostgreSQL ($$TEST_DATABASE_URL)"; cat $$pglog; \
+	else echo "(PostgreSQL pass skipped: set TEST_DATABASE_URL to run it)"; fi; \
+	rm -f $$pglog; \
+	[ $$sqlite -eq 0 ] && [ $$pg -eq 0 ]
 
 bench: install
 	@for b in bench/*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
