@@ -162,7 +162,8 @@ def why_not(n: Notification, now: datetime,
 
 
 def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, config,
-                  transports: dict[str, Any]) -> dict[str, int]:
+                  transports: dict[str, Any], *, deadline: float | None = None,
+                  ) -> dict[str, int]:
     """Send a group of claimed rows: one transaction decides and marks them all as
     sending, then each goes to its provider, then one transaction records them.
 
@@ -216,10 +217,13 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
             .execution_options(synchronize_session=False)))
     db.session.commit()
     _pause_point("before_send")
-    sent, failed = [], []
+    sent, failed, later = [], [], []
     for nid, channel, message in ready:
         if nid not in marked:
             count("skipped")
+            continue
+        if deadline is not None and time.monotonic() > deadline:
+            later.append(nid)  # the run is out of time: never handed over, so safe
             continue
         try:
             transport = transports.get(channel)
@@ -239,6 +243,12 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
         outcomes["sent"] = outcomes.get("sent", 0) + len(sent)
     for nid, error in failed:
         count(_failed(nid, now, policy, error))
+    if later:
+        db.session.execute(
+            _update(Notification.id.in_(later), Notification.claimed_by == runner)
+            .values(status="pending", claimed_by=None, lease_until=None, sending_at=None,
+                    updated_at=now))
+        outcomes["later"] = outcomes.get("later", 0) + len(later)
     db.session.commit()
     _pause_point("after_mark")
     return outcomes
@@ -289,7 +299,8 @@ def send_due(now: datetime, policy: Policy, *, runner: str | None = None, batch:
             _pause_point("after_claim")
             for start in range(0, len(ids), group):
                 for outcome, n in deliver_group(ids[start:start + group], runner, now, policy,
-                                                config, transports).items():
+                                                config, transports,
+                                                deadline=started + budget).items():
                     counts[outcome] = counts.get(outcome, 0) + n
             handled += len(ids)
     finally:

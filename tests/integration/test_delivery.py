@@ -182,3 +182,28 @@ def test_a_sending_run_stops_claiming_once_its_time_is_used(app, db, build, cloc
     counts = delivery.send_due(clock(), policy, transports={"email": NullChannel()})
     assert counts.get("over_budget") == 1 and counts.get("sent", 0) == 0
     assert {n.status for n in db.session.scalars(sa.select(Notification))} == {"pending"}
+
+
+def test_a_slow_provider_cannot_hold_a_run_past_its_time_and_nothing_is_lost(
+        app, db, build, clock, policy, monkeypatch):
+    """Each send takes 2 (fake) seconds of a 3-second run: two go, the rest are
+    handed back untouched (never given to the provider, so safe to send later)."""
+    ticks = {"now": 0.0}
+    monkeypatch.setattr(delivery.time, "monotonic", lambda: ticks["now"])
+
+    class Slow(NullChannel):
+        def send(self, message):
+            ticks["now"] += 2
+            return super().send(message)
+
+    for n in range(5):
+        person = build.client(f"Person {n}", email=f"p{n}@example.org")
+        outbox.queue("welcome_back", person, subject_ref=f"client:{person.id}",
+                     occurrence="slow", due_at=clock(), now=clock())
+    db.session.commit()
+    app.config["OUTBOX_SEND_BUDGET_SECONDS"] = 3
+    counts = delivery.send_due(clock(), policy, transports={"email": Slow()})
+    assert counts["sent"] == 2 and counts["later"] == 3
+    statuses = sorted((n.status, n.sending_at is None, n.attempts)
+                      for n in db.session.scalars(sa.select(Notification)))
+    assert statuses == [("pending", True, 0)] * 3 + [("sent", False, 1)] * 2
