@@ -113,11 +113,11 @@ def summarise(journeys: Iterable[Journey], now: datetime,
 
 
 def grouped(journeys: Iterable[Journey], key: Callable[[Journey], str | None],
-            now: datetime) -> dict[str, Summary]:
-    """One summary per value of ``key`` (None becomes "not placed yet")."""
+            now: datetime, missing: str = "not placed yet") -> dict[str, Summary]:
+    """One summary per value of ``key`` (None becomes ``missing``)."""
     groups: dict[str, list[Journey]] = {}
     for j in journeys:
-        groups.setdefault(key(j) or "not placed yet", []).append(j)
+        groups.setdefault(key(j) or missing, []).append(j)
     return {name: summarise(rows, now) for name, rows in sorted(groups.items())}
 
 

@@ -177,7 +177,8 @@ class TimeBack:
     def by(self, what: str) -> dict[str, timeback.Summary]:
         key = {"location": lambda j: j.location, "track": lambda j: j.track,
                "option": lambda j: j.kind}[what]
-        return timeback.grouped(self.journeys, key, self.until)
+        return timeback.grouped(self.journeys, key, self.until,
+                                "not placed yet" if what == "option" else "no group yet")
 
     @property
     def distribution(self) -> list[tuple[str, int, int]]:

@@ -28,10 +28,10 @@ def rows(r: Result) -> list[tuple[str, str]]:
         ("median to placed", _d(s.stage_medians["placed"])),
         ("median of those seated", _d(s.median_seated_days)),
     ]
-    for title, key in (("by location", lambda j: j.location),
-                       ("by option", lambda j: j.kind)):
+    for title, key, missing in (("by location", lambda j: j.location, "no group yet"),
+                                ("by option", lambda j: j.kind, "not placed yet")):
         out.append(("", f"Time back {title} (people · seated · median · p90)"))
-        for name, g in timeback.grouped(r.journeys, key, r.end).items():
+        for name, g in timeback.grouped(r.journeys, key, r.end, missing).items():
             out.append((f"  {name}", f"{g.requests} · {g.seated} · {_d(g.median_days)} · "
                                      f"{_d(g.p90_days)}"))
     out.append(("", "The program"))

@@ -199,7 +199,8 @@ def test_every_console_page_reads_well_on_a_desktop_and_at_360_px(
     pages = {"today": "/", "cohorts": "/cohorts", "cohort": f"/cohorts/{cohort_id}",
              "clients": "/clients", "client": f"/clients/{client_id}",
              "closures": "/closures?date=2026-12-25&location_id=&reason=Holiday",
-             "audit": "/admin/audit", "staff": "/admin/staff"}
+             "audit": "/admin/audit", "staff": "/admin/staff", "director": "/director",
+             "returners": "/returners"}
     for label, viewport in (("desktop", DESKTOP), ("phone", PHONE)):
         page = browser_page(viewport)
         sign_in(page, live_server, *credentials)
