@@ -29,7 +29,9 @@ def audit_trail():
     rows, total = console.audit_events(f, page, PAGE_SIZE)
     entities, actions = console.audit_choices()
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    return render_template("console/audit.html", rows=rows, total=total, page=page,
+    return render_template("console/audit.html", rows=list(zip(
+                               rows, console.audit_sentences(rows), strict=True)),
+                           total=total, page=page,
                            pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), f=f,
                            entities=entities, actions=actions, staff=console.staff_list(),
                            args=args)

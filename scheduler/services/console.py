@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.orm import joinedload
 
+from scheduler import audit_words
 from scheduler.errors import NotFound
 from scheduler.models import (
     WEEKDAYS,
@@ -38,7 +39,7 @@ from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
 from scheduler.services import outbox
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
-from scheduler.timeutil import PROGRAM_TZ, local_instant, local_today
+from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when, local_instant, local_today
 
 
 @dataclass
@@ -380,6 +381,56 @@ def audit_events(f: AuditFilter, page: int = 1, page_size: int = 100,
     rows = db.session.execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
     return [(e, s) for e, s in rows], total
+
+
+def audit_sentences(rows: list[tuple[AuditEvent, StaffUser | None]]) -> list[str]:
+    """Each event as a sentence (``scheduler.audit_words``), with the records' names
+    looked up in one statement however many kinds of record the page shows."""
+    wanted: dict[str, set[int]] = {}
+    for e, _s in rows:
+        if e.entity_id is not None:
+            wanted.setdefault(e.entity, set()).add(e.entity_id)
+    null_at = sa.literal(None, sa.DateTime)
+    parts = []
+    people = {"client": (Client, Client.id), "client_feed": (Client, Client.id),
+              "return_request": (ReturnRequest, ReturnRequest.client_id),
+              "enrollment": (Enrollment, Enrollment.client_id),
+              "waitlist_entry": (WaitlistEntry, WaitlistEntry.client_id),
+              "entry": (WaitlistEntry, WaitlistEntry.client_id)}
+    for kind, ids in sorted(wanted.items()):
+        if kind in people:
+            model, client_id = people[kind]
+            query = sa.select(sa.literal(kind), model.id, Client.name, null_at)
+            if model is not Client:
+                query = query.select_from(model).join(Client, Client.id == client_id)
+            parts.append(query.where(model.id.in_(ids)))
+        elif kind in ("cohort", "cohort_feed"):
+            parts.append(sa.select(sa.literal(kind), Cohort.id, Cohort.name, null_at)
+                         .where(Cohort.id.in_(ids)))
+        elif kind == "group_session":
+            parts.append(sa.select(sa.literal(kind), GroupSession.id, Cohort.name,
+                                   GroupSession.starts_at)
+                         .join(Cohort, Cohort.id == GroupSession.cohort_id)
+                         .where(GroupSession.id.in_(ids)))
+        elif kind in ("staff_user", "staff", "facilitator_feed"):
+            parts.append(sa.select(sa.literal(kind), StaffUser.id,
+                                   sa.func.coalesce(StaffUser.name, StaffUser.email), null_at)
+                         .where(StaffUser.id.in_(ids)))
+        elif kind in ("location", "location_feed"):
+            parts.append(sa.select(sa.literal(kind), Location.id, Location.name, null_at)
+                         .where(Location.id.in_(ids)))
+    names: dict[tuple[str, int], str] = {}
+    if parts:
+        for kind, row_id, name, at in db.session.execute(sa.union_all(*parts)):
+            if kind in people:
+                name = audit_words.short_name(name)
+            elif at is not None:
+                name = f"{name}'s session of {human_when(as_utc(at))}"
+            names[(kind, row_id)] = name
+    return [audit_words.sentence(
+        e.action, e.entity, e.entity_id, e.detail or {},
+        audit_words.who(s.name or s.email if s else None, s.role if s else None),
+        names.get((e.entity, e.entity_id))) for e, s in rows]
 
 
 def audit_choices() -> tuple[list[str], list[str]]:

@@ -335,3 +335,12 @@ def test_a_closure_on_a_day_that_has_passed_is_refused_plainly(console_as, build
     assert "cancelled" not in refused.get_data(as_text=True).split("<main", 1)[1].split(
         "Recent closures")[0]
     assert db.session.scalars(db.select(Closure)).all() == []
+
+
+def test_the_audit_trail_reads_as_sentences_with_short_client_names(console_as, build, db):
+    client = build.client("Morgan Placeholder", email="m@example.org")
+    admin = console_as("admin")
+    admin.get(f"/clients/{client.id}")
+    page = admin.get("/admin/audit?action=read&entity=client").get_data(as_text=True)
+    assert "opened Morgan P.&#39;s record." in page or "opened Morgan P.'s record." in page
+    assert "Placeholder" not in page.split("<tbody>", 1)[1]
