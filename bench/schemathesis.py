@@ -36,7 +36,8 @@ def main() -> int:
             base, token):
         done = fuzz(base, token, examples=args.examples, seed=args.seed)
     report = done.stdout + done.stderr
-    summary = report.split("SUMMARY")[-1] if "SUMMARY" in report else report[-4000:]
+    start = report.find("FAILURES") if "FAILURES" in report else report.find("SUMMARY")
+    summary = report[start:] if start >= 0 else report[-4000:]
     print(summary.strip())
     print(f"\nschemathesis: {args.examples} examples per operation, "
           f"{time.monotonic() - started:.0f} s, exit {done.returncode}")

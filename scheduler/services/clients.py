@@ -26,11 +26,12 @@ def email_key(email: str | None) -> str | None:
 
 def phone_key(phone: str | None) -> str | None:
     """Digits only, with a leading US country code dropped: '+1 (617) 555-0100' ->
-    '6175550100'. None when there are fewer than 7 digits."""
+    '6175550100'. None when it cannot be a phone number: fewer than 7 digits, or
+    more than the 15 any number in the world has (E.164)."""
     digits = re.sub(r"\D", "", phone or "")
     if len(digits) == 11 and digits.startswith("1"):
         digits = digits[1:]
-    return digits if len(digits) >= 7 else None
+    return digits if 7 <= len(digits) <= 15 else None
 
 
 def find_by_contact(email: str | None, phone: str | None) -> Client | None:
@@ -52,7 +53,7 @@ def _apply(client: Client, data: dict[str, Any]) -> None:
         if name in data:
             setattr(client, name, data[name])
     if "phone" in data and data["phone"] and phone_key(data["phone"]) is None:
-        raise InvalidValue("Enter a phone number with at least 7 digits", field="phone")
+        raise InvalidValue("Enter a phone number of 7 to 15 digits", field="phone")
     client.email_key = email_key(client.email)
     client.phone_key = phone_key(client.phone)
     ids = client.preferred_location_ids or []

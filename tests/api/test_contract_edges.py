@@ -76,3 +76,13 @@ def test_a_date_outside_the_years_the_program_can_hold_is_422(api, build):
     assert response.status_code == 422
     assert response.get_json()["errors"]["json"]["date"] == [
         "Choose a date between 2000 and 2099"]
+
+
+def test_a_phone_number_longer_than_any_in_the_world_is_422_not_a_database_error(api):
+    long_phone = "6" * 25
+    response = api.post("/api/v1/returns", json={"name": "Sam", "phone": long_phone,
+                                                 "channel": "phone"})
+    assert response.status_code == 422
+    assert "phone" in response.get_json()["errors"]["json"]
+    response = api.post("/api/v1/clients", json={"name": "Sam", "phone": long_phone})
+    assert response.status_code == 422

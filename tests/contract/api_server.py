@@ -3,6 +3,7 @@ contract fuzzing (tests/contract and bench/schemathesis.py)."""
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,7 @@ def live_api(folder: Path, database_url: str | None = None) -> Iterator[tuple[st
         admin = staff.staff_by_email("admin@demo.regroup.test")
         _row, token = staff.new_token_for(admin.id, now, label="contract fuzzing")
         db.session.remove()
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # thousands of requests
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
