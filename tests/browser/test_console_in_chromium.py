@@ -257,3 +257,27 @@ def test_a_coordinator_moves_one_session_after_seeing_who_will_be_told(
     _settle(db)
     assert moved.starts_at.replace(tzinfo=UTC).astimezone(
         NEW_YORK).strftime("%H:%M") == "19:30"
+
+
+def test_pages_with_long_real_looking_data_fit_a_phone(
+        build, db, clock, live_server, browser_page, staff_with_password):
+    from scheduler.services import returns
+
+    cohort = build.cohort(name="Boston Evening Group For People Coming Back After A While")
+    person = build.client("Maximiliana Alexandrovna Featherstonehaugh-Worthington",
+                          email="maximiliana.alexandrovna.featherstonehaugh-worthington"
+                                "@a-very-long-domain-name-for-testing.example.org",
+                          phone="617-555-0142")
+    build.enroll(person, cohort)
+    request, _ = returns.submit_return({
+        "name": person.name, "email": person.email, "phone": person.phone,
+        "message": "I have been away for a long time and I would like to come back "
+                   "to the evening group if there is a place, otherwise any group that "
+                   "meets after work would be fine. " * 4}, "web", clock())
+    _settle(db)
+    pages = {"long-returners": "/returners", "long-returner": f"/returners/{request.id}",
+             "long-client": f"/clients/{person.id}", "long-cohort": f"/cohorts/{cohort.id}",
+             "long-clients": "/clients?q=Maximiliana"}
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    tour(page, live_server, pages, "phone")

@@ -364,3 +364,11 @@ def test_a_viewer_cannot_confirm_a_new_person(db, clock, console_as):
     assert "Confirmed who they are" not in console.get(page).get_data(as_text=True)
     assert console.post_form("/returners", f"{page}/confirm-client", {}).status_code == 403
     assert db.session.get(Client, request.client_id).needs_confirmation is True
+
+
+def test_the_queue_shows_the_matched_clients_full_name_and_what_they_wrote(
+        build, clock, console_as):
+    client = build.client("Morgan Placeholder", email="morgan@example.org")
+    returns.submit_return({"name": "Morgan", "email": "morgan@example.org"}, "web", clock())
+    html = console_as("coordinator").get("/returners").get_data(as_text=True)
+    assert f">{client.name}</a>" in html and "(wrote “Morgan”)" in html
