@@ -19,6 +19,7 @@ from flask_limiter.util import get_remote_address
 from blueprints.checkin import slot_choices
 from blueprints.limits import limiter
 from scheduler.errors import DomainError
+from scheduler.messages import contact_for
 from scheduler.models import db
 from scheduler.services import checkins
 from scheduler.services.clients import email_key, phone_key
@@ -117,4 +118,5 @@ def submit():
     token = checkins.link_token(asked.id, current_app.config["SECRET_KEY"])
     return render_template("come_back_thanks.html", acknowledgement=ACKNOWLEDGEMENT,
                            next_steps=NEXT_STEPS, token=token,
-                           choices=slot_choices(current_app.config["CLOCK"]()))
+                           choices=slot_choices(current_app.config["CLOCK"]()),
+                           contact=contact_for(None))

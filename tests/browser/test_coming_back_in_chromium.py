@@ -112,7 +112,7 @@ def test_a_client_asks_to_come_back_on_a_phone_and_reads_what_happens_next(
     page.get_by_label("Your name").fill("Sam")
     page.get_by_label("Phone").fill("617 555 0142")
     page.get_by_role("button").last.click()
-    page.wait_for_selector("h1:has-text('Thank you')")
+    page.wait_for_selector("h1:has-text('We got your message')")
     text = page.inner_text("main")
     assert "What happens next" in text and "short check-in" in text
     for word in ("addiction", "recovery", "IOP", "relapse"):

@@ -35,3 +35,15 @@ def test_the_json_door_waits_out_the_same_floor_too(app, build, paced):
         response = web.post("/api/v1/public/returns", json={"name": "Sam", "phone": phone})
         assert response.status_code == 202
     assert paced == [0.1, 0.1]
+
+
+def test_the_thank_you_page_says_thanks_once_and_gives_a_number_to_call(app, build):
+    from scheduler.services.cohorts import create_location
+
+    create_location("Boston", "100 Example Street", phone="617-555-0100")
+    response = post_form(app.test_client(), "/come-back",
+                         {"name": "Sam", "email": "sam@example.org"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert html.count("Thank you") == 1
+    assert 'call Boston at <a href="tel:617-555-0100">617-555-0100</a>' in html
