@@ -134,6 +134,7 @@ def today(now: datetime, day: date | None = None) -> list[LocationDay]:
 class CohortCard:
     cohort: Cohort
     seats: Seats
+    waiting: int = 0  # people in line for a seat
 
 
 @dataclass
@@ -152,6 +153,10 @@ def week_grid(now: datetime) -> list[WeekGrid]:
     """Running cohorts per location laid out by start time (rows) and weekday
     (columns), each with its seats taken, held, offered and free."""
     counts = seats_by_cohort(now)
+    lines = dict(db.session.execute(
+        sa.select(WaitlistEntry.cohort_id, sa.func.count()).where(
+            WaitlistEntry.status.in_(("waiting", "offered"))).group_by(WaitlistEntry.cohort_id)
+    ).all())
     grids: dict[int, WeekGrid] = {}
     for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
         grids[location.id] = WeekGrid(location, [], WEEKDAYS)
@@ -163,7 +168,7 @@ def week_grid(now: datetime) -> list[WeekGrid]:
             grid.times.append(cohort.start_time)
         for day in cohort.weekday_list:
             grid.cells.setdefault((cohort.start_time, day), []).append(
-                CohortCard(cohort, _seats(cohort, counts)))
+                CohortCard(cohort, _seats(cohort, counts), lines.get(cohort.id, 0)))
     for grid in grids.values():
         grid.times.sort()
         used = {d for (_, d) in grid.cells}

@@ -247,3 +247,10 @@ def test_a_forming_group_that_waited_too_long_is_proposed_for_a_merge_and_staff_
     message = render(told[0], app.jinja_env, app.config)
     assert "Roomy Evening" in message.text and "2 people waiting" in message.text
     assert "Fresh Person" not in message.text + message.subject  # no client names
+
+
+def test_the_cohorts_grid_shows_how_many_wait_for_each_group(build, console_as):
+    cohort, _, _ = full_group_with_line(build, capacity=2, waiting=3, name="Full Evening")
+    html = console_as("coordinator").get("/cohorts").get_data(as_text=True)
+    card = html[html.index("Full Evening</a>"):]
+    assert '<span class="small-print">3 waiting</span>' in card[:card.index("</li>")]
