@@ -50,6 +50,7 @@ from scheduler.app import create_app  # noqa: E402
 from scheduler.demo import load_demo  # noqa: E402
 from scheduler.models import Client, Enrollment, Notification, db  # noqa: E402
 from scheduler.services import cohorts, delivery, notices, outbox, staff  # noqa: E402
+from tests.trickle import trickling_server  # noqa: E402
 
 SINK = '''
 import asyncio, sys
@@ -251,33 +252,12 @@ def hung_database(env: dict) -> bool:
 # --- 4 -----------------------------------------------------------------------------------
 
 def trickling_smtp(app) -> bool:
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(8)
-    stop = threading.Event()
+    with trickling_server() as port:
+        return _send_against(app, port)
 
-    def trickle():
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=drip, args=(conn,), daemon=True).start()
 
-    def drip(conn):
-        try:
-            for byte in b"220 slow.example ready\r\n" * 100:
-                if stop.wait(0.2):
-                    break
-                conn.send(bytes([byte]))
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    threading.Thread(target=trickle, daemon=True).start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=listener.getsockname()[1],
+def _send_against(app, port: int) -> bool:
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port,
                       SMTP_MESSAGE_SECONDS=1, OUTBOX_SEND_BUDGET_SECONDS=3,
                       OUTBOX_TRANSPORT="auto")
     with app.app_context():
@@ -296,8 +276,6 @@ def trickling_smtp(app) -> bool:
             Notification.key.like("%:trickle"),
             Notification.status.in_(("pending", "failed"))))
         db.session.remove()
-    stop.set()
-    listener.close()
     return line("trickling SMTP", elapsed <= 3 + 1 + 0.5 and kept == 6,
                 f"send job returned in {elapsed:.1f} s (budget 3 s, 1 s a message): "
                 f"{counts.get('sent', 0)} sent, {kept} of 6 kept to retry")

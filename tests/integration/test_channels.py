@@ -15,6 +15,7 @@ from aiosmtpd.controller import Controller
 from scheduler.channels import OutgoingMessage, SendFailed, SmtpEmail
 from scheduler.services import delivery, outbox
 from tests.integration.reminder_support import discreet, rows, utc
+from tests.trickle import trickling_server
 
 
 def free_port() -> int:
@@ -263,30 +264,9 @@ def test_the_attachment_is_a_plain_ics_file_every_parser_reads_as_one_event(
 def test_a_server_that_trickles_bytes_cannot_hold_a_message_past_its_deadline():
     """Each byte arrives inside the per-read timeout, so only the message's own
     deadline ends it; the sender gets SendFailed saying so."""
-    listener = socket.socket()
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(1)
-    stop = threading.Event()
-
-    def trickle():
-        conn, _ = listener.accept()
-        try:
-            for byte in b"220 slow.example ESMTP ready, eventually\r\n" * 50:
-                if stop.wait(0.2):
-                    break
-                conn.send(bytes([byte]))
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    threading.Thread(target=trickle, daemon=True).start()
-    sender = SmtpEmail("127.0.0.1", listener.getsockname()[1], timeout=5, message_seconds=1)
     message = OutgoingMessage(notification_id=1, channel="email", to="a@example.org",
                               subject="Hello", text="Hi")
-    try:
+    with trickling_server() as port:
+        sender = SmtpEmail("127.0.0.1", port, timeout=5, message_seconds=1)
         with pytest.raises(SendFailed, match="no answer within 1 s"):
             sender.send(message)
-    finally:
-        stop.set()
-        listener.close()

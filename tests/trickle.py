@@ -1,0 +1,39 @@
+"""An SMTP server that never finishes its greeting: a byte every ``every`` seconds,
+each inside any per-read timeout (the suite's deadline test and bench/chaos.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+from collections.abc import Iterator
+
+
+@contextlib.contextmanager
+def trickling_server(every: float = 0.2) -> Iterator[int]:
+    """The port of a listening trickler; every connection drips until the block ends."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.2)
+    stop = threading.Event()
+
+    def drip(conn: socket.socket) -> None:
+        with contextlib.suppress(OSError), conn:
+            for byte in b"220 slow.example ESMTP ready, eventually\r\n" * 100:
+                if stop.wait(every):
+                    break
+                conn.send(bytes([byte]))
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                conn, _ = listener.accept()
+                threading.Thread(target=drip, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        listener.close()
