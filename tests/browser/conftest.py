@@ -93,7 +93,10 @@ def shot(page, name: str) -> Path:
 
 
 def fits_width(page) -> bool:
-    """No sideways scrolling of the page itself (wide tables scroll in their box)."""
+    """No sideways scrolling of the page itself (wide tables scroll in their box).
+    Measured once the page has loaded: an element can be in the DOM before the
+    stylesheet is (a busy machine showed an unstyled page as too wide)."""
+    page.wait_for_load_state("load")
     return page.evaluate(
         "document.documentElement.scrollWidth <= window.innerWidth + 1")
 

@@ -34,7 +34,9 @@ def live_api(folder: Path, database_url: str | None = None) -> Iterator[tuple[st
         admin = staff.staff_by_email("admin@demo.regroup.test")
         _row, token = staff.new_token_for(admin.id, now, label="contract fuzzing")
         db.session.remove()
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # thousands of requests
+    werkzeug_log = logging.getLogger("werkzeug")
+    level = werkzeug_log.level
+    werkzeug_log.setLevel(logging.ERROR)  # thousands of requests; put back afterwards
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -42,6 +44,7 @@ def live_api(folder: Path, database_url: str | None = None) -> Iterator[tuple[st
         yield f"http://127.0.0.1:{server.server_port}", token
     finally:
         server.shutdown()
+        werkzeug_log.setLevel(level)
         with app.app_context():
             for engine in db.engines.values():
                 engine.dispose()
