@@ -40,7 +40,9 @@ def closures():
     return render_template("console/closures.html", locations=console.locations(),
                            day=day, location_id=location_id, reason=reason,
                            preview=preview if not errors else None, already=already,
-                           errors=errors,
+                           errors=errors, notice_days=policy().change_notice_days,
+                           told=console.told_of_closure(preview, now(), policy())
+                           if preview and not errors else None,
                            closures=_recent_closures()), 422 if errors else 200
 
 

@@ -482,6 +482,19 @@ class SessionChange:
     unreachable: int
 
 
+def told_of_closure(sessions: list[GroupSession], now: datetime, policy) -> int | None:
+    """How many people a closure's cancellations would message (each once), or None
+    when it is too far ahead for notices (reminders and calendars carry it)."""
+    told: set[int] = set()
+    due = False
+    for row in sessions:
+        if change_notice(row.starts_at, row.starts_at, row.status, "cancelled", now,
+                         policy.change_notice_days):
+            due = True
+            told |= {p.id for p in outbox.people_told_about(row)}
+    return len(told) if due else None
+
+
 def session_change_preview(session_id: int, now: datetime, policy, *, action: str,
                            starts_at: datetime | None = None) -> SessionChange:
     row = db.session.get(GroupSession, session_id)

@@ -344,3 +344,19 @@ def test_the_audit_trail_reads_as_sentences_with_short_client_names(console_as, 
     page = admin.get("/admin/audit?action=read&entity=client").get_data(as_text=True)
     assert "opened Morgan P.&#39;s record." in page or "opened Morgan P.'s record." in page
     assert "Placeholder" not in page.split("<tbody>", 1)[1]
+
+
+def test_the_closure_preview_says_how_many_people_will_be_told(console_as, build):
+    from datetime import date as day
+
+    cohort = build.cohort(name="Evening Boston")
+    for n in range(3):
+        build.enroll(build.client(f"Person {n}", email=f"p{n}@example.org"), cohort,
+                     joined_on=day(2026, 11, 2))
+    console = console_as("coordinator")
+    soon = console.get(f"/closures?date=2026-12-02&location_id={cohort.location_id}"
+                       "&reason=Holiday").get_data(as_text=True)
+    assert "<strong>3 people</strong> will be told of the cancellation" in soon
+    far = console.get(f"/closures?date=2027-01-06&location_id={cohort.location_id}"
+                      "&reason=Holiday").get_data(as_text=True)
+    assert "Nobody is sent a message now" in far
