@@ -49,6 +49,9 @@ def find_by_contact(email: str | None, phone: str | None) -> Client | None:
 
 
 def _apply(client: Client, data: dict[str, Any]) -> None:
+    if data.get("email_opt_out") and "email" in (data.get("reminder_channels") or []):
+        raise InvalidValue("Email reminders need email: untick “No email at all”, or "
+                           "choose text messages", field="reminder_channels")
     for name in EDITABLE:
         if name in data:
             setattr(client, name, data[name])

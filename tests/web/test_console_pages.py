@@ -360,3 +360,17 @@ def test_the_closure_preview_says_how_many_people_will_be_told(console_as, build
     far = console.get(f"/closures?date=2027-01-06&location_id={cohort.location_id}"
                       "&reason=Holiday").get_data(as_text=True)
     assert "Nobody is sent a message now" in far
+
+
+def test_email_reminders_with_no_email_at_all_is_refused_with_a_message(console_as, build, db):
+    from scheduler.models import Client
+
+    client = build.client("Sam Example", email="sam@example.org")
+    console = console_as("coordinator")
+    page = f"/clients/{client.id}"
+    response = console.post_form(page, f"{page}/preferences", {
+        "reminder_minutes": "1440", "reminder_channels": "email", "email_opt_out": "on"})
+    assert response.status_code == 422
+    assert "Email reminders need email" in response.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(Client, client.id).email_opt_out is False
