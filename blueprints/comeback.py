@@ -23,7 +23,7 @@ from scheduler.messages import contact_for
 from scheduler.models import db
 from scheduler.services import checkins
 from scheduler.services.clients import email_key, phone_key
-from scheduler.services.returns import submit_return
+from scheduler.services.returns import request_problems, submit_return
 
 log = logging.getLogger("regroup.comeback")
 
@@ -104,6 +104,9 @@ def form():
 @steady
 def submit():
     values = {name: request.form.get(name, "") for name in FIELDS}
+    _cleaned, problems = request_problems(values)
+    if problems:  # every problem at once, each next to its field
+        return render_template("come_back.html", values=values, errors=problems), 422
     try:
         asked, _ = submit_return(values, "web", current_app.config["CLOCK"]())
     except DomainError as exc:

@@ -3,3 +3,9 @@ document.addEventListener("click", function (event) {
   var field = event.target.closest("[data-select-on-tap]");
   if (field) { field.select(); }
 });
+
+// After a refused form, the first field with a problem takes the focus.
+document.addEventListener("DOMContentLoaded", function () {
+  var invalid = document.querySelector("[aria-invalid=true]");
+  if (invalid) { invalid.focus(); }
+});

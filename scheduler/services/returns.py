@@ -79,30 +79,38 @@ MAX_MESSAGE = 5000
 
 # --- return requests -------------------------------------------------------------
 
-def clean_request(data: dict[str, Any]) -> dict[str, Any]:
-    """Trim and check a return request: a name and one way to reach them.
-
-    Raises InvalidValue naming the field. Accepts only strings (or None).
-    """
+def request_problems(data: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Trim and check a return request (a name and one way to reach them): the
+    cleaned values and every problem at once, by field, so a form can show them all."""
     out: dict[str, Any] = {}
+    problems: dict[str, str] = {}
     for name, limit in (("name", 120), ("email", 254), ("phone", 40),
                         ("message", MAX_MESSAGE)):
         value = data.get(name)
         if value is not None and not isinstance(value, str):
-            raise InvalidValue("Please use plain text here", field=name)
+            problems[name], value = "Please use plain text here", ""
         value = text.clean(value or "", multiline=name == "message").strip()
         if len(value) > limit:
-            raise InvalidValue(f"Please keep this under {limit} characters", field=name)
+            problems.setdefault(name, f"Please keep this under {limit} characters")
         out[name] = value or None
     if not out["name"]:
-        raise InvalidValue("Please tell us your name (a first name is fine)", field="name")
+        problems.setdefault("name", "Please tell us your name (a first name is fine)")
     if out["email"] and not EMAIL_SHAPE.match(out["email"]):
-        raise InvalidValue("That email address does not look complete", field="email")
+        problems.setdefault("email", "That email address does not look complete")
     if out["phone"] and phone_key(out["phone"]) is None:
-        raise InvalidValue("Please include the whole phone number", field="phone")
-    if not out["email"] and not out["phone"]:
-        raise InvalidValue("Leave an email address or a phone number so we can reach you",
-                           field="email")
+        problems.setdefault("phone", "Please include the whole phone number")
+    if not out["email"] and not out["phone"] and "email" not in problems and (
+            "phone" not in problems):
+        problems["email"] = "Leave an email address or a phone number so we can reach you"
+    return out, problems
+
+
+def clean_request(data: dict[str, Any]) -> dict[str, Any]:
+    """The cleaned request, or InvalidValue naming the first field with a problem."""
+    out, problems = request_problems(data)
+    for field in ("name", "email", "phone", "message"):
+        if field in problems:
+            raise InvalidValue(problems[field], field=field)
     return out
 
 

@@ -109,6 +109,12 @@ def test_a_client_asks_to_come_back_on_a_phone_and_reads_what_happens_next(
     page.goto(f"{live_server}/come-back")
     assert fits_width(page)
     shot(page, "come-back-phone")
+    page.get_by_label("Phone").fill("12")
+    page.get_by_role("button").last.click()  # no name, a phone cut short: both at once
+    page.wait_for_selector("#name-error")
+    assert page.locator("#phone-error").is_visible()
+    assert page.evaluate("document.activeElement.name") == "name"  # focus on the first
+    shot(page, "come-back-problems-phone")
     page.get_by_label("Your name").fill("Sam")
     page.get_by_label("Phone").fill("617 555 0142")
     page.get_by_role("button").last.click()

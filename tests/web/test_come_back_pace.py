@@ -47,3 +47,12 @@ def test_the_thank_you_page_says_thanks_once_and_gives_a_number_to_call(app, bui
     assert response.status_code == 200
     assert html.count("Thank you") == 1
     assert 'call Boston at <a href="tel:617-555-0100">617-555-0100</a>' in html
+
+
+def test_every_problem_on_the_come_back_form_is_shown_at_once(app):
+    response = post_form(app.test_client(), "/come-back",
+                         {"name": "", "email": "not-an-address", "phone": "12"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for field in ("name", "email", "phone"):
+        assert f'id="{field}-error"' in html
