@@ -224,6 +224,13 @@ def test_a_client_opens_their_page_and_sees_the_subscribe_links_and_a_qr_code(
     assert page.get_by_label("Your calendar link").input_value().startswith("https://")
     qr = page.locator(".qr svg")
     assert qr.is_visible() and qr.bounding_box()["width"] >= 150
+    # not yet subscribed: the way to subscribe comes before the list
+    headings = page.locator("main h2").all_inner_texts()
+    assert headings.index("Add to your calendar") < headings.index("Upcoming")
+    page.get_by_role("button", name="Copy the link").click()
+    page.wait_for_selector("[data-copied-note]:not(:empty)")
+    assert page.inner_text("[data-copied-note]") in ("Copied.",
+                                                     "Select the link above and copy it.")
     assert fits_width(page)
     shot(page, "me-phone")
 
