@@ -296,6 +296,19 @@ _HAPPENED = {
 }
 
 
+# how a message reads in a client's timeline
+MESSAGE_WORDS = {
+    "reminder": "Group session reminder", "checkin_reminder": "Check-in reminder",
+    "offer": "Seat offer", "cancellation": "Session cancelled", "session_moved":
+    "Session moved", "session_restored": "Session on again", "welcome_back":
+    "Welcome back", "cohort_opened": "New group starting", "outreach": "Checking in",
+    "placed": "Placed in a group", "waitlisted": "Place in line", "calendar_link":
+    "Calendar link", "fresh_joined": "Place in a new group", "still_waiting":
+    "Weekly note while waiting",
+}
+CHANNEL_WORDS = {"email": "email", "sms": "text", "console": "console"}
+
+
 def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
     """A client's enrollments with progress, their return requests, and one timeline
     (newest first) of enrollments, pauses, return requests, check-ins, attendance,
@@ -347,8 +360,9 @@ def client_page(client_id: int, now: datetime, limit: int = 300) -> ClientPage:
         sa.select(Notification).where(Notification.client_id == client_id)
         .order_by(Notification.due_at.desc(), Notification.id.desc()).limit(limit)))
     for m in messages:
+        what = MESSAGE_WORDS.get(m.kind, m.kind.replace("_", " ").capitalize())
         items.append(TimelineItem(m.sent_at or m.due_at, "message",
-                                  f"{m.kind.replace('_', ' ').capitalize()} by {m.channel}",
+                                  f"{what} by {CHANNEL_WORDS.get(m.channel, m.channel)}",
                                   m.status))
     items.sort(key=lambda i: i.at, reverse=True)
     return ClientPage(client, progress, items[:limit], messages, requests)

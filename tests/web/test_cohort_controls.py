@@ -254,3 +254,15 @@ def test_the_cohorts_grid_shows_how_many_wait_for_each_group(build, console_as):
     html = console_as("coordinator").get("/cohorts").get_data(as_text=True)
     card = html[html.index("Full Evening</a>"):]
     assert '<span class="small-print">3 waiting</span>' in card[:card.index("</li>")]
+
+
+def test_the_merge_form_defaults_to_a_group_of_the_same_place_and_track_with_room(
+        db, build, console_as):
+    boston, needham = build.location("Boston"), build.location("Needham")
+    placed = fresh_group(build, boston, 2)
+    forming = db.session.get(Cohort, placed[0].forming_member.cohort_id)
+    build.cohort(location=needham, track=forming.track, name="Elsewhere", capacity=9)
+    right = build.cohort(location=boston, track=forming.track, name="Right Here", capacity=6)
+    html = console_as("coordinator").get("/cohorts").get_data(as_text=True)
+    card = html[html.index(f'id="forming-{forming.id}"'):]
+    assert f'<option value="{right.id}" selected>' in card[:card.index("</article>")]
