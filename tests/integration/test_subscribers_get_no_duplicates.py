@@ -75,7 +75,7 @@ def test_their_page_offers_single_downloads_only_until_they_subscribe(app, sam):
     _person, feed, page = sam
     web = app.test_client()
     before = web.get(page).get_data(as_text=True)
-    assert "Add just this one</a>" in before and "Subscribing (below) adds them all" in before
+    assert "Add just this one</a>" in before and "Subscribing (above) adds them all" in before
     web.get(feed, headers={"User-Agent": GOOGLE})
     after = web.get(page).get_data(as_text=True)
     assert "Add just this one</a>" not in after
