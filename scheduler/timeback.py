@@ -44,6 +44,11 @@ class Journey:
         return seated if seated is not None else days_between(self.requested_at, now) or 0.0
 
     @property
+    def counted(self) -> bool:
+        """Whether this request counts in the waits: all but one closed without a group."""
+        return not self.closed or self.seated_at is not None
+
+    @property
     def stage(self) -> str:
         if self.seated_at is not None:
             return "seated"
@@ -85,6 +90,7 @@ class Summary:
     median_days: float | None
     p90_days: float | None
     median_seated_days: float | None  # over those seated only (the old, flattering figure)
+    mean_days: float | None
     stage_medians: dict[str, float | None]
     unseated_over: dict[int, int] = field(default_factory=dict)  # age limit -> how many
     waiting_ages: list[float] = field(default_factory=list)  # oldest first
@@ -97,7 +103,7 @@ class Summary:
 def summarise(journeys: Iterable[Journey], now: datetime,
               limits: tuple[int, ...] = (14,)) -> Summary:
     rows = list(journeys)
-    everyone = [j.wait(now) for j in rows if not j.closed or j.seated_at is not None]
+    everyone = [j.wait(now) for j in rows if j.counted]
     seated = [d for d in (j.days_to("seated") for j in rows) if d is not None]
     waiting = [j for j in rows if j.seated_at is None and not j.closed]
     ages = sorted((j.wait(now) for j in waiting), reverse=True)
@@ -106,6 +112,7 @@ def summarise(journeys: Iterable[Journey], now: datetime,
         closed=sum(1 for j in rows if j.closed and j.seated_at is None),
         median_days=median(everyone), p90_days=percentile(everyone, 90),
         median_seated_days=median(seated),
+        mean_days=statistics.fmean(everyone) if everyone else None,
         stage_medians={s: median([d for d in (j.days_to(s) for j in rows) if d is not None])
                        for s in STAGES},
         unseated_over={limit: sum(1 for a in ages if a > limit) for limit in limits},
@@ -131,7 +138,7 @@ def bucket_label(low: int, high: int | None) -> str:
 def distribution(journeys: Iterable[Journey], now: datetime
                  ) -> list[tuple[str, int, int]]:
     """(label, seated, still waiting) per band of days: the chart's bars."""
-    rows = [j for j in journeys if not j.closed or j.seated_at is not None]
+    rows = [j for j in journeys if j.counted]
     out = []
     for low, high in BUCKETS:
         def inside(d: float, low=low, high=high) -> bool:

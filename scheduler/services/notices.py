@@ -133,4 +133,3 @@ def tell_forming(member_client: Client, cohort: Cohort, request: ReturnRequest |
         "fresh_joined", member_client, subject_ref=f"cohort:{cohort.id}", occurrence="joined",
         due_at=now, now=now, to=routes_for(member_client, request),
         payload={"cohort_id": cohort.id})
-

@@ -30,14 +30,19 @@ from scheduler.timeutil import local_today
 
 
 def waiting_requests() -> list[tuple[ReturnRequest, Client]]:
-    """Everyone waiting to be back in a group (``scheduler.waiting.is_waiting``):
-    asked or placed, not yet at a group session, seated nowhere. Oldest first."""
-    seated = sa.select(Enrollment.client_id).where(Enrollment.status == "active")
-    return [tuple(r) for r in db.session.execute(
-        sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
+    """Everyone waiting to be back in a group, oldest first. The rule is
+    ``scheduler.waiting.is_waiting``; the query only narrows to requests that are
+    open or placed and not yet at a group session."""
+    rows = db.session.execute(
+        sa.select(ReturnRequest, Client,
+                  sa.exists().where(Enrollment.client_id == Client.id,
+                                    Enrollment.status == "active"))
+        .join(Client, Client.id == ReturnRequest.client_id)
         .where(ReturnRequest.status.in_(("open", "placed")),
-               ReturnRequest.first_attended_at.is_(None), Client.id.not_in(seated))
-        .order_by(ReturnRequest.requested_at, ReturnRequest.id))]
+               ReturnRequest.first_attended_at.is_(None))
+        .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all()
+    return [(r, c) for r, c, seated in rows
+            if waiting.is_waiting(r.status, r.first_attended_at, bool(seated))]
 
 
 def weekly_waiting_notes(now: datetime, policy: Policy) -> int:

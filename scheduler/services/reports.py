@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 
 import sqlalchemy as sa
 
@@ -91,7 +92,7 @@ class TimeBack:
     summary: timeback.Summary
     still_waiting: int  # open or placed, not yet at a group session (any age)
 
-    @property
+    @cached_property
     def journeys(self) -> list[timeback.Journey]:
         return [j for _r, j in self.rows]
 
@@ -101,9 +102,7 @@ class TimeBack:
 
     @property
     def mean_days(self) -> float | None:
-        waits = [j.wait(self.until) for j in self.journeys
-                 if not j.closed or j.seated_at is not None]
-        return _one_place(sum(waits) / len(waits)) if waits else None
+        return _one_place(self.summary.mean_days)
 
     @property
     def items(self) -> list[dict]:
@@ -180,7 +179,7 @@ class TimeBack:
         return timeback.grouped(self.journeys, key, self.until,
                                 "not placed yet" if what == "option" else "no group yet")
 
-    @property
+    @cached_property
     def distribution(self) -> list[tuple[str, int, int]]:
         return timeback.distribution(self.journeys, self.until)
 
