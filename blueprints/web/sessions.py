@@ -51,11 +51,17 @@ def _values(values) -> dict:
     return out
 
 
-def _page(cohort_id: int, session_id: int, *, errors=None, preview=None, values=None,
-          status: int = 200):
+def _session_of(cohort_id: int, session_id: int) -> GroupSession:
+    """The group session, or 404 when it is not this group's."""
     session = get(GroupSession, session_id, "Group session")
     if session.cohort_id != cohort_id:
         raise NotFound("That group session is not this group's")
+    return session
+
+
+def _page(cohort_id: int, session_id: int, *, errors=None, preview=None, values=None,
+          status: int = 200):
+    session = _session_of(cohort_id, session_id)
     return render_template("console/session.html", session=session,
                            local=to_local(session.starts_at), preview=preview,
                            values=values or {}, errors=errors or {},
@@ -84,7 +90,7 @@ def group_session(cohort_id: int, session_id: int):
 
 @bp.post("/cohorts/<int:cohort_id>/sessions/<int:session_id>")
 def change_group_session(cohort_id: int, session_id: int):
-    _page(cohort_id, session_id)  # 404 for another group's session
+    _session_of(cohort_id, session_id)
     try:
         wanted = _values(request.form)
         preview = console.session_change_preview(session_id, now(), policy(),

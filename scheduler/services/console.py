@@ -17,6 +17,7 @@ from sqlalchemy.orm import joinedload
 from scheduler import audit_words
 from scheduler.errors import NotFound
 from scheduler.models import (
+    LIVE_WAITLIST,
     WEEKDAYS,
     Attendance,
     AuditEvent,
@@ -155,7 +156,7 @@ def week_grid(now: datetime) -> list[WeekGrid]:
     counts = seats_by_cohort(now)
     lines = dict(db.session.execute(
         sa.select(WaitlistEntry.cohort_id, sa.func.count()).where(
-            WaitlistEntry.status.in_(("waiting", "offered"))).group_by(WaitlistEntry.cohort_id)
+            WaitlistEntry.status.in_(LIVE_WAITLIST)).group_by(WaitlistEntry.cohort_id)
     ).all())
     grids: dict[int, WeekGrid] = {}
     for location in db.session.scalars(sa.select(Location).order_by(Location.name)):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from scheduler import waiting
 from scheduler.config import Policy
 from scheduler.models import (
+    LIVE_WAITLIST,
     CheckIn,
     Client,
     Enrollment,
@@ -62,7 +63,7 @@ def weekly_waiting_notes(now: datetime, policy: Policy) -> int:
         .group_by(Notification.client_id)).all())
     lines = {e.client_id: e for e in db.session.scalars(
         sa.select(WaitlistEntry).where(WaitlistEntry.client_id.in_(ids),
-                                       WaitlistEntry.status.in_(("waiting", "offered")))
+                                       WaitlistEntry.status.in_(LIVE_WAITLIST))
         .order_by(WaitlistEntry.requested_at.desc()))}
     forming = {m.client_id: m for m in db.session.scalars(
         sa.select(FormingMember).where(FormingMember.client_id.in_(ids),

@@ -29,6 +29,7 @@ from scheduler import timeback
 from scheduler.errors import DomainError
 from scheduler.jobs import job_table
 from scheduler.models import (
+    LIVE_WAITLIST,
     Attendance,
     CheckIn,
     Client,
@@ -618,7 +619,7 @@ class World:
         forming = db.session.scalar(sa.select(sa.func.count()).select_from(FormingMember)
                                     .where(FormingMember.status == "waiting")) or 0
         return {"joined": len(entries), "seated": len(seated),
-                "still waiting": sum(1 for _a, s, _b in entries if s in ("waiting", "offered")),
+                "still waiting": sum(1 for _a, s, _b in entries if s in LIVE_WAITLIST),
                 "median days to a seat": timeback.median(seated),
                 "in forming groups": int(forming)}
 
