@@ -42,14 +42,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
-from flask_migrate import upgrade  # noqa: E402
 
 from bench.load import free_port, start_gunicorn  # noqa: E402
 from bench.scratch import recreate_pg  # noqa: E402
 from scheduler.app import create_app  # noqa: E402
-from scheduler.demo import load_demo  # noqa: E402
 from scheduler.models import Client, Enrollment, Notification, db  # noqa: E402
-from scheduler.services import cohorts, delivery, notices, outbox, staff  # noqa: E402
+from scheduler.services import cohorts, delivery, notices, outbox  # noqa: E402
+from tests.contract.api_server import demo_with_admin_token  # noqa: E402
 from tests.trickle import trickling_server  # noqa: E402
 
 SINK = '''
@@ -333,13 +332,7 @@ def main() -> int:
            "OUTBOX_TRANSPORT": "auto"}
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "chaos-bench",
                       "OUTBOX_TRANSPORT": "auto"})
-    with app.app_context():
-        upgrade(x_arg=["quiet"])
-        now = app.config["CLOCK"]()
-        load_demo(now, app.config["POLICY"])
-        admin = staff.staff_by_email("admin@demo.regroup.test")
-        _row, token = staff.new_token_for(admin.id, now, label="chaos")
-        db.session.remove()
+    token = demo_with_admin_token(app, "chaos")
     print(f"{'run':<28} {'':<6} what happened")
     held = [burst(app, env, token), killed_runner(app, env), hung_database(env),
             trickling_smtp(app), huge_bodies(env, token)]

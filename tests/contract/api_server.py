@@ -21,19 +21,26 @@ from scheduler.services import staff
 LOCKS_THE_CALLER_OUT = ("DELETE /api/v1/staff/tokens/{token_id}",)
 
 
+def demo_with_admin_token(app, label: str) -> str:
+    """Migrate the app's (empty) database, load the demo program, and return a new
+    API token for the demo admin."""
+    with app.app_context():
+        upgrade(x_arg=["quiet"])
+        now = app.config["CLOCK"]()
+        load_demo(now, app.config["POLICY"])
+        admin = staff.staff_by_email("admin@demo.regroup.test")
+        _row, token = staff.new_token_for(admin.id, now, label=label)
+        db.session.remove()
+    return token
+
+
 @contextmanager
 def live_api(folder: Path, database_url: str | None = None) -> Iterator[tuple[str, str]]:
     """(base URL, admin bearer token) of a running server; stopped on exit."""
     url = database_url or f"sqlite:///{folder / 'contract.sqlite3'}"
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "REGROUP_ENV": "development",
                       "SECRET_KEY": "contract-fuzzing", "OUTBOX_TRANSPORT": "null"})
-    with app.app_context():
-        upgrade(x_arg=["quiet"])
-        now = app.config["CLOCK"]()
-        load_demo(now, app.config["POLICY"])
-        admin = staff.staff_by_email("admin@demo.regroup.test")
-        _row, token = staff.new_token_for(admin.id, now, label="contract fuzzing")
-        db.session.remove()
+    token = demo_with_admin_token(app, "contract fuzzing")
     werkzeug_log = logging.getLogger("werkzeug")
     level = werkzeug_log.level
     werkzeug_log.setLevel(logging.ERROR)  # thousands of requests; put back afterwards
