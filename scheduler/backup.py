@@ -114,10 +114,11 @@ def restore(url: str, path: str | Path) -> Snapshot:
     if not source.is_file():
         raise BackupError(f"No backup at {source}")
     if kind == "sqlite":
+        snapshot = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
         try:
-            snapshot = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
             snapshot.execute("SELECT count(*) FROM alembic_version").fetchone()
         except sqlite3.DatabaseError as exc:
+            snapshot.close()
             raise BackupError(f"{source} is not a Regroup SQLite backup: {exc}") from exc
         live = sqlite3.connect(_sqlite_file(url))
         try:
