@@ -57,6 +57,7 @@ from scheduler.services import (
 from scheduler.services.clients import create_client
 from scheduler.services.seats import ATTENDED
 from scheduler.simulation.scenario import Scenario
+from scheduler.timeutil import as_utc
 
 TZ = ZoneInfo("America/New_York")
 # job name -> the local hour it runs at in a simulation (the rest run every hour)
@@ -412,7 +413,7 @@ class World:
             sa.select(Attendance.client_id, sa.func.max(GroupSession.starts_at))
             .join(GroupSession, GroupSession.id == Attendance.group_session_id)
             .where(Attendance.status.in_(ATTENDED)).group_by(Attendance.client_id)).all())
-        away = {cid: (now - timeback_utc(at)).days for cid, at in last.items()
+        away = {cid: (now - as_utc(at)).days for cid, at in last.items()
                 if cid not in busy and cid in self.people}
         if not away:
             return None
@@ -436,10 +437,10 @@ class World:
                     low, high = conf.get("answer_hours", (1, 30))
                     at = offer.offered_at + timedelta(hours=self.rng.uniform(low, high))
                     take = self.rng.random() < float(conf.get("take", 0.9))
-                    plan = (timeback_utc(at), "take" if take else "pass")
+                    plan = (as_utc(at), "take" if take else "pass")
                 self.offer_plans[offer.id] = plan
             plan = self.offer_plans[offer.id]
-            if plan is None or plan[0] > now or timeback_utc(offer.expires_at) <= now:
+            if plan is None or plan[0] > now or as_utc(offer.expires_at) <= now:
                 continue
             token = waitlist.offer_token(offer.id)
             if plan[1] == "take":
@@ -661,14 +662,10 @@ class World:
         twice, previous = 0, None
         for row in rows:
             if previous is not None and tuple(row[:4]) == tuple(previous[:4]) and (
-                    timeback_utc(row[4]) - timeback_utc(previous[4])) < timedelta(hours=1):
+                    as_utc(row[4]) - as_utc(previous[4])) < timedelta(hours=1):
                 twice += 1
             previous = row
         return twice
-
-
-def timeback_utc(value: datetime) -> datetime:
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
 def run(scenario: Scenario, *, days: int, seed: int, make_app: Callable[..., Flask],
