@@ -35,6 +35,7 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 
 ROLES = ("admin", "coordinator", "clinician", "viewer")
+CHECK_IN_HOLDERS = ("admin", "coordinator", "clinician")  # who can hold a check-in
 COHORT_MODES = ("rolling", "closed")
 COHORT_STATUSES = ("forming", "running", "ended")
 SESSION_STATUSES = ("scheduled", "cancelled")

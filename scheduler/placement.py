@@ -166,6 +166,8 @@ class Ranking:
     not_offered: tuple[NotOffered, ...]
     days_away: int | None
     progress: Progress = field(default_factory=lambda: Progress(0, 0, 0))
+    # the name of every cohort the ranking looked at, for pages that show them
+    cohort_names: dict[int, str] = field(default_factory=dict)
 
 
 def calendar_days(earlier: datetime, later: datetime) -> int:
@@ -364,7 +366,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
     ranked.sort(key=lambda item: item[0])
     overall_track = prior.track_id if prior else (tracks[0].id if tracks else 0)
     return Ranking(tuple(o for _, o in ranked), tuple(not_offered), away,
-                   progress(overall_track))
+                   progress(overall_track), {c.id: c.name for c in cohorts})
 
 
 def _offer_own_group(cohort: CohortSnapshot, history: History, misfit: str | None, offer,

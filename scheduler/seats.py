@@ -18,12 +18,11 @@ def seats_free(capacity: int, taken: int) -> int:
     return max(capacity - taken, 0)
 
 
-def closed_window_open(scheduled_starts_on: list[date], day: date, join_until: int) -> bool:
-    """A closed cohort takes people only until its ``join_until``-th scheduled
-    group session has begun (``scheduled_starts_on`` in order)."""
-    if len(scheduled_starts_on) < join_until:
-        return True
-    return day < scheduled_starts_on[join_until - 1]
+def closed_window_open(last_session_to_join: date | None, day: date) -> bool:
+    """A closed cohort takes people only until its ``closed_join_until_session``-th
+    scheduled group session has begun (``last_session_to_join``, its day; None when
+    the cohort has fewer scheduled sessions than that)."""
+    return last_session_to_join is None or day < last_session_to_join
 
 
 def carried_credit(done_here: int, agreed: int) -> int:

@@ -12,7 +12,7 @@ from calendars import tokens
 from scheduler.errors import DomainError
 from scheduler.models import db
 from scheduler.services import clients as client_service
-from scheduler.services import console, notices, reports
+from scheduler.services import console, notices, waitlist
 
 REMINDER_CHOICES = ((2880, "2 days before"), (1440, "1 day before"),
                     (120, "2 hours before"), (60, "1 hour before"))
@@ -39,7 +39,7 @@ def _client_page(client_id: int, *, errors: dict | None = None, status: int = 20
                            reminder_choices=REMINDER_CHOICES,
                            channel_choices=CHANNEL_CHOICES, errors=errors or {},
                            feed_since=since, feed_links=feed_urls(token) if token else None,
-                           waiting=reports.waiting_for(client_id),
+                           waiting=waitlist.waiting_of(client_id),
                            returns=page.requests), status
 
 

@@ -71,7 +71,7 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
     return render_template("console/returner.html", page=page, errors=errors or {},
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
-                           location_names={loc.id: loc.name for loc in page.locations},
+                           location_names=page.locations,
                            today=to_local(now()).date(), find=_find(page),
                            **_words()), status
 

@@ -7,7 +7,7 @@ to group across both sites. Each loads in a fixed number of queries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cached_property
 
@@ -19,12 +19,10 @@ from scheduler.models import (
     CheckIn,
     Client,
     Cohort,
-    FormingMember,
     Location,
     PlacementDecision,
     Reentry,
     ReturnRequest,
-    SeatOffer,
     StaffUser,
     Track,
     WaitlistEntry,
@@ -34,7 +32,7 @@ from scheduler.services import returns
 from scheduler.services.common import get
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
-from scheduler.services.waitlist import waitlist_for
+from scheduler.services.waitlist import Waiting, waiting_of
 from scheduler.timeutil import as_utc
 
 LIVE = ("waiting", "offered")
@@ -200,32 +198,26 @@ class Queue:
     time_back: TimeBack
 
 
-def _rows(requests: list[tuple[ReturnRequest, Client]], now: datetime) -> list[QueueRow]:
-    ids = [r.id for r, _ in requests]
-    checks: dict[int, CheckIn] = {}
-    reentries: dict[int, Reentry] = {}
-    if ids:
-        for c in db.session.scalars(sa.select(CheckIn).where(
-                CheckIn.return_request_id.in_(ids), CheckIn.status != "cancelled")
-                .order_by(CheckIn.id)):
-            checks[c.return_request_id] = c
-        reentries = {e.return_request_id: e for e in db.session.scalars(
-            sa.select(Reentry).where(Reentry.return_request_id.in_(ids)))}
-    return [QueueRow(r, c, age_in_words(r.requested_at, now), checks.get(r.id),
-                     r.id in reentries, bool(reentries.get(r.id)
-                                             and reentries[r.id].clinical_review))
-            for r, c in requests]
-
-
 def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
-    """Open requests oldest first, then the most recently placed or closed."""
-    base = sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
-    open_rows = db.session.execute(base.where(ReturnRequest.status == "open").order_by(
-        ReturnRequest.requested_at, ReturnRequest.id)).all()
-    done_rows = db.session.execute(base.where(ReturnRequest.status != "open").order_by(
-        ReturnRequest.updated_at.desc(), ReturnRequest.id.desc()).limit(recent)).all()
-    return Queue(_rows([tuple(r) for r in open_rows], now),
-                 _rows([tuple(r) for r in done_rows], now), time_back(now))
+    """Open requests oldest first, then the most recently placed or closed, each with
+    its current check-in and re-entry answers: one statement for the whole queue."""
+    latest = (sa.select(ReturnRequest.id).where(ReturnRequest.status != "open")
+              .order_by(ReturnRequest.updated_at.desc(), ReturnRequest.id.desc())
+              .limit(recent))
+    rows = db.session.execute(
+        sa.select(ReturnRequest, Client, CheckIn, Reentry)
+        .join(Client, Client.id == ReturnRequest.client_id)
+        .outerjoin(CheckIn, CheckIn.id == returns.current_check_in_id())
+        .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
+        .where(sa.or_(ReturnRequest.status == "open", ReturnRequest.id.in_(latest)))).all()
+    lines = [QueueRow(r, c, age_in_words(r.requested_at, now), check_in, reentry is not None,
+                      bool(reentry and reentry.clinical_review))
+             for r, c, check_in, reentry in rows]
+    waiting = sorted((q for q in lines if q.request.status == "open"),
+                     key=lambda q: (q.request.requested_at, q.request.id))
+    done = sorted((q for q in lines if q.request.status != "open"),
+                  key=lambda q: (q.request.updated_at, q.request.id), reverse=True)
+    return Queue(waiting, done, time_back(now))
 
 
 def journeys(*, since: datetime | None = None, until: datetime | None = None,
@@ -275,18 +267,6 @@ def time_back(now: datetime, days: int | None = TIME_BACK_DAYS, *,
 # --- one request --------------------------------------------------------------------
 
 @dataclass
-class Waiting:
-    """One place the client holds or waits for: a waitlist entry (with its position
-    and open offer) or a place in a forming cohort."""
-
-    cohort: Cohort
-    kind: str  # waitlist | forming
-    position: int | None = None
-    since: datetime | None = None
-    offer: SeatOffer | None = None
-
-
-@dataclass
 class ReturnerPage:
     request: ReturnRequest
     client: Client
@@ -296,71 +276,39 @@ class ReturnerPage:
     ranking: placement.Ranking | None
     cohort_names: dict[int, str]
     decision: PlacementDecision | None
+    decision_cohort_name: str | None
     waiting: list[Waiting]
     steps: list[tuple[str, datetime | None, float | None]]
-    staff: list[StaffUser]
-    locations: list[Location]
+    staff: list[returns.StaffChoice]
+    locations: dict[int, str]
     age: str
-    other_open: list[ReturnRequest] = field(default_factory=list)
-
-
-def waiting_for(client_id: int) -> list[Waiting]:
-    out: list[Waiting] = []
-    entries = db.session.execute(
-        sa.select(WaitlistEntry, Cohort).join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
-        .where(WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE))
-        .order_by(WaitlistEntry.requested_at, WaitlistEntry.id)).all()
-    for entry, cohort in entries:
-        place = next((p for p in waitlist_for(cohort.id) if p.entry.id == entry.id), None)
-        out.append(Waiting(cohort, "waitlist", place.position if place else None,
-                           entry.requested_at, place.offer if place else None))
-    for member, cohort in db.session.execute(
-            sa.select(FormingMember, Cohort).join(Cohort, Cohort.id == FormingMember.cohort_id)
-            .where(FormingMember.client_id == client_id, FormingMember.status == "waiting")
-            .order_by(FormingMember.joined_at)).all():
-        out.append(Waiting(cohort, "forming", since=member.joined_at))
-    return out
+    other_open: tuple[int, ...] = ()
 
 
 def returner_page(return_id: int, now: datetime, policy: Policy) -> ReturnerPage:
     """Everything the request page shows: the request and its client, the check-in,
     the re-entry answers, the ranked options (while open), the decision (once
-    placed), what the client waits for, and the request's steps with days taken."""
-    request = get(ReturnRequest, return_id, "Return request")
-    client = get(Client, request.client_id, "Client")
-    check_in = returns.current_check_in(return_id)
-    ranking = returns.options_for(return_id, now, policy) if request.status == "open" else None
-    ids = set()
-    if ranking is not None:
-        ids = {o.cohort_id for o in ranking.options if o.cohort_id} | {
-            n.cohort_id for n in ranking.not_offered}
-    decision = db.session.scalars(sa.select(PlacementDecision).where(
-        PlacementDecision.return_request_id == return_id)
-        .order_by(PlacementDecision.id.desc())).first()
-    if decision is not None and decision.cohort_id:
-        ids.add(decision.cohort_id)
-    names = dict(db.session.execute(sa.select(Cohort.id, Cohort.name)
-                                    .where(Cohort.id.in_(ids))).all()) if ids else {}
+    placed), what the client waits for, and the request's steps with days taken.
+    A fixed handful of statements, however large the program."""
+    found = returns.on_file(return_id)
+    request = found.request
+    waiting = waiting_of(found.client.id)
+    refs = returns.references(staff=True)
+    ranking = (returns.rank(found, waiting, refs, now, policy)
+               if request.status == "open" else None)
     steps = [("Asked to come back", request.requested_at, 0.0)]
     for label, stamp in (("Check-in done", request.checked_in_at),
                          ("Placed", request.placed_at),
                          ("First group session back", request.first_attended_at)):
         steps.append((label, stamp, days_between(request.requested_at, stamp)))
-    other_open = list(db.session.scalars(sa.select(ReturnRequest).where(
-        ReturnRequest.client_id == client.id, ReturnRequest.id != request.id,
-        ReturnRequest.status == "open")))
     return ReturnerPage(
-        request=request, client=client, check_in=check_in,
-        check_in_staff=db.session.get(StaffUser, check_in.staff_id)
-        if check_in and check_in.staff_id else None,
-        reentry=returns.reentry_for(return_id), ranking=ranking, cohort_names=names,
-        decision=decision, waiting=waiting_for(client.id), steps=steps,
-        staff=list(db.session.scalars(sa.select(StaffUser).where(
-            StaffUser.active.is_(True), StaffUser.role.in_(("admin", "coordinator",
-                                                            "clinician")))
-            .order_by(StaffUser.name, StaffUser.email))),
-        locations=list(db.session.scalars(sa.select(Location).order_by(Location.name))),
-        age=age_in_words(request.requested_at, now), other_open=other_open)
+        request=request, client=found.client, check_in=found.check_in,
+        check_in_staff=found.check_in_staff, reentry=found.reentry, ranking=ranking,
+        cohort_names=dict(ranking.cohort_names) if ranking is not None else {},
+        decision=found.decision, decision_cohort_name=found.decision_cohort_name,
+        waiting=waiting, steps=steps, staff=refs.staff,
+        locations=dict(sorted(refs.locations.items(), key=lambda kv: kv[1])),
+        age=age_in_words(request.requested_at, now), other_open=found.other_open)
 
 
 # --- the Director page --------------------------------------------------------------

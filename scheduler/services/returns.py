@@ -16,10 +16,11 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased, joinedload
 
 from scheduler import check_in_rules, placement, text
 from scheduler.config import Policy
@@ -32,6 +33,7 @@ from scheduler.errors import (
     OptionNotAvailable,
 )
 from scheduler.models import (
+    CHECK_IN_HOLDERS,
     CHECKIN_MODES,
     LIVE_ENROLLMENT,
     RETURN_CHANNELS,
@@ -55,22 +57,23 @@ from scheduler.models import (
     db,
 )
 from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
+from scheduler.seats import closed_window_open
 from scheduler.services import feed_tokens, notices, outbox
 from scheduler.services.clients import email_key, find_by_contact, new_client, phone_key
 from scheduler.services.cohorts import materialise, pattern_of
 from scheduler.services.common import get
 from scheduler.services.seats import (
     ATTENDED,
-    closed_windows_open,
     end_other_paused,
     holds_seat,
+    last_session_to_join_column,
     lock_cohort,
     seat_client,
-    seats_by_cohort,
     seats_taken,
+    seats_taken_column,
     sessions_done,
 )
-from scheduler.services.waitlist import join_waitlist, place_of, seat_freed
+from scheduler.services.waitlist import Waiting, join_waitlist, place_of, seat_freed, waiting_of
 from scheduler.timeutil import as_utc, local_today
 
 EMAIL_SHAPE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -274,10 +277,19 @@ def _lock_request(return_id: int) -> ReturnRequest:
 
 # --- check-in -------------------------------------------------------------------
 
+def current_check_in_id():
+    """The id of a request's current check-in (its latest one not cancelled), as a
+    column correlated to ``ReturnRequest``: pages join it to read many at once."""
+    later = aliased(CheckIn)
+    return (sa.select(sa.func.max(later.id))
+            .where(later.return_request_id == ReturnRequest.id, later.status != "cancelled")
+            .correlate(ReturnRequest).scalar_subquery())
+
+
 def current_check_in(return_id: int) -> CheckIn | None:
-    return db.session.scalars(sa.select(CheckIn).where(
-        CheckIn.return_request_id == return_id, CheckIn.status != "cancelled")
-        .order_by(CheckIn.id.desc())).first()
+    return db.session.scalar(sa.select(CheckIn).join(
+        ReturnRequest, CheckIn.id == current_check_in_id())
+        .where(ReturnRequest.id == return_id))
 
 
 def book_check_in(return_id: int, at: datetime, mode: str, now: datetime, *,
@@ -392,7 +404,7 @@ def reentry_for(return_id: int) -> Reentry | None:
 
 # --- ranked options -------------------------------------------------------------
 
-def _history(client: Client, now: datetime) -> placement.History:
+def _history(client: Client, waiting: list[Waiting], now: datetime) -> placement.History:
     attended = _attended_rows(client.id, now)
     client_enrollments = list(db.session.scalars(sa.select(Enrollment).where(
         Enrollment.client_id == client.id).order_by(Enrollment.joined_on, Enrollment.id)))
@@ -416,29 +428,23 @@ def _history(client: Client, now: datetime) -> placement.History:
             holds = holds or holds_seat(e.status, e.hold_until, now)
         elif e.status == "active":
             active.add(e.cohort_id)
-    lines = sa.union_all(
-        sa.select(sa.literal("waitlist"), WaitlistEntry.cohort_id).where(
-            WaitlistEntry.client_id == client.id,
-            WaitlistEntry.status.in_(("waiting", "offered"))),
-        sa.select(sa.literal("forming"), FormingMember.cohort_id).where(
-            FormingMember.client_id == client.id, FormingMember.status == "waiting"))
-    in_line = db.session.execute(lines).all()
-    waiting = frozenset(cid for what, cid in in_line if what == "waitlist")
-    forming = frozenset(cid for what, cid in in_line if what == "forming")
+    waiting_ids = frozenset(w.cohort_id for w in waiting if w.kind == "waitlist")
+    forming = frozenset(w.cohort_id for w in waiting if w.kind == "forming")
     return placement.History(
         attended_at=tuple(a[1] for a in counted), carried=carried,
         last_attended_at=attended[-1][1] if attended else None,
         prior_cohort_id=prior_cohort_id, prior_enrollment_holds_seat=holds,
         prior_enrollment_live=live, active_cohort_ids=frozenset(active),
-        waiting_cohort_ids=waiting, forming_cohort_ids=forming)
+        waiting_cohort_ids=waiting_ids, forming_cohort_ids=forming)
 
 
 def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
                      ) -> list[placement.CohortSnapshot]:
-    """Snapshots of every running and forming cohort (plus ``include_ids``) in a fixed
-    number of queries, however many cohorts there are."""
+    """Snapshots of every running and forming cohort (plus ``include_ids``) in one
+    statement, however many cohorts there are."""
     # plain columns, not ORM objects: this runs for every cohort on every request;
-    # the next session and the forming count ride along as correlated subqueries
+    # the next session, the forming count, the seats taken and a closed group's last
+    # day to join ride along as correlated subqueries
     first_session = (sa.select(sa.func.min(GroupSession.starts_at))
                      .where(GroupSession.cohort_id == Cohort.id,
                             GroupSession.status == "scheduled", GroupSession.starts_at > now)
@@ -452,15 +458,14 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
                   Cohort.mode, Cohort.weekdays, Cohort.start_time, Cohort.minutes,
                   Cohort.capacity, Cohort.for_returners, Location.name.label("location_name"),
                   Location.timezone, first_session.label("first_at"),
-                  waiting_members.label("members")).join(Location)
+                  waiting_members.label("members"), seats_taken_column(now).label("taken"),
+                  sa.case((Cohort.mode == "closed", last_session_to_join_column(policy)))
+                  .label("last_to_join")).join(Location)
         .where(sa.or_(Cohort.status.in_(("running", "forming")), Cohort.id.in_(include_ids)))
         .order_by(Cohort.id)).all()
-    seats = seats_by_cohort(now)
-    closed_ids = [c.id for c in rows if c.mode == "closed" and c.status == "running"]
-    window_open = closed_windows_open(closed_ids, local_today(now), policy)
+    today = local_today(now)
     out = []
     for c in rows:
-        taken = sum(seats.get(c.id, {}).values())
         weekdays = tuple(d for d in c.weekdays.split(",") if d)
         first_at = c.first_at if c.status == "running" else None
         if first_at is not None and first_at.tzinfo is None:
@@ -468,13 +473,14 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
         if c.status == "forming":
             first_at = _estimated_start(weekdays, c.start_time, c.minutes, c.timezone, now,
                                         policy)
+        joinable = (closed_window_open(c.last_to_join, today)
+                    if c.mode == "closed" and c.status == "running" else True)
         out.append(placement.CohortSnapshot(
             id=c.id, name=c.name, location_id=c.location_id, location_name=c.location_name,
             track_id=c.track_id, status=c.status, mode=c.mode, weekdays=weekdays,
             start_time=c.start_time, daypart=daypart_of(c.start_time, policy.dayparts),
-            capacity=c.capacity, seats_taken=taken, first_session_at=first_at,
-            joinable=window_open.get(c.id, True),
-            for_returners=c.for_returners, members=c.members or 0))
+            capacity=c.capacity, seats_taken=c.taken or 0, first_session_at=first_at,
+            joinable=joinable, for_returners=c.for_returners, members=c.members or 0))
     return out
 
 
@@ -499,36 +505,104 @@ def _answers(reentry: Reentry | None) -> placement.Answers:
         location_ids=tuple(reentry.location_ids or ()), using_again=reentry.using_again)
 
 
-def options_for(return_id: int, now: datetime, policy: Policy) -> placement.Ranking:
-    """The ranked placement options for a return request, in the same few queries
-    however large the program (no query per cohort, person or option)."""
+@dataclass
+class OnFile:
+    """A return request with everything recorded on it, read in one statement."""
+
+    request: ReturnRequest
+    client: Client
+    reentry: Reentry | None
+    check_in: CheckIn | None
+    check_in_staff: StaffUser | None
+    decision: PlacementDecision | None
+    decision_cohort_name: str | None
+    other_open: tuple[int, ...]
+
+
+def on_file(return_id: int) -> OnFile:
+    """The request, its client, the re-entry answers, the current check-in (and who
+    holds it), the latest placement decision (and its cohort's name) and the
+    client's other open requests."""
+    later_decision = aliased(PlacementDecision)
+    other = aliased(ReturnRequest)
+    latest = (sa.select(sa.func.max(later_decision.id))
+              .where(later_decision.return_request_id == ReturnRequest.id)
+              .correlate(ReturnRequest).scalar_subquery())
+    others = (sa.select(sa.func.aggregate_strings(sa.cast(other.id, sa.String), ","))
+              .where(other.client_id == ReturnRequest.client_id, other.id != ReturnRequest.id,
+                     other.status == "open")
+              .correlate(ReturnRequest).scalar_subquery())
     found = db.session.execute(
-        sa.select(ReturnRequest, Client, Reentry).join(Client, Client.id == ReturnRequest.client_id)
+        sa.select(ReturnRequest, Client, Reentry, CheckIn, StaffUser, PlacementDecision,
+                  Cohort.name, others)
+        .join(Client, Client.id == ReturnRequest.client_id)
         .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
+        .outerjoin(CheckIn, CheckIn.id == current_check_in_id())
+        .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
+        .outerjoin(PlacementDecision, PlacementDecision.id == latest)
+        .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
         .where(ReturnRequest.id == return_id)).first()
     if found is None:
         raise NotFound(f"Return request {return_id} was not found")
-    _request, client, reentry = found
-    history = _history(client, now)
+    request, client, reentry, check_in, staff, decision, cohort_name, other_ids = found
+    return OnFile(request, client, reentry, check_in, staff, decision, cohort_name,
+                  tuple(sorted(int(i) for i in (other_ids or "").split(",") if i)))
+
+
+class StaffChoice(NamedTuple):
+    id: int
+    name: str | None
+    email: str
+
+
+@dataclass
+class References:
+    """The small reference tables in one round trip: tracks and locations (what
+    ranking needs) and, when asked, the staff who can hold a check-in."""
+
+    tracks: list[placement.TrackInfo]
+    locations: dict[int, str]
+    staff: list[StaffChoice]
+
+
+def references(*, staff: bool = False) -> References:
+    parts = [sa.select(sa.literal("track"), Track.id, Track.name, sa.null(),
+                       Track.sessions_to_complete),
+             sa.select(sa.literal("location"), Location.id, Location.name, sa.null(),
+                       sa.literal(0))]
+    if staff:
+        parts.append(sa.select(sa.literal("staff"), StaffUser.id, StaffUser.name,
+                               StaffUser.email, sa.literal(0))
+                     .where(StaffUser.active.is_(True), StaffUser.role.in_(CHECK_IN_HOLDERS)))
+    out = References([], {}, [])
+    for what, row_id, name, email, sessions in sorted(
+            db.session.execute(sa.union_all(*parts)), key=lambda r: (r[0], r[1])):
+        if what == "track":
+            out.tracks.append(placement.TrackInfo(row_id, name, sessions))
+        elif what == "location":
+            out.locations[row_id] = name
+        else:
+            out.staff.append(StaffChoice(row_id, name, email))
+    out.staff.sort(key=lambda s: ((s.name or "").lower(), s.email))
+    return out
+
+
+def rank(found: OnFile, waiting: list[Waiting], refs: References, now: datetime,
+         policy: Policy) -> placement.Ranking:
+    """The ranked placement options for a request already read (``on_file``), with
+    what its client waits for (``waiting_of``) and the reference tables."""
+    history = _history(found.client, waiting, now)
     include = (history.prior_cohort_id,) if history.prior_cohort_id else ()
     snapshots = cohort_snapshots(now, policy, include_ids=include)
-    tracks, locations = _tracks_and_locations()
-    return placement.rank_options(history, _answers(reentry), snapshots, tracks, now, policy,
-                                  locations)
+    return placement.rank_options(history, _answers(found.reentry), snapshots, refs.tracks,
+                                  now, policy, refs.locations)
 
 
-def _tracks_and_locations() -> tuple[list[placement.TrackInfo], dict[int, str]]:
-    """Both small reference tables in one round trip."""
-    rows = db.session.execute(sa.union_all(
-        sa.select(sa.literal("track"), Track.id, Track.name, Track.sessions_to_complete),
-        sa.select(sa.literal("location"), Location.id, Location.name, sa.literal(0))))
-    tracks, locations = [], {}
-    for what, row_id, name, sessions in sorted(rows, key=lambda r: (r[0], r[1])):
-        if what == "track":
-            tracks.append(placement.TrackInfo(row_id, name, sessions))
-        else:
-            locations[row_id] = name
-    return tracks, locations
+def options_for(return_id: int, now: datetime, policy: Policy) -> placement.Ranking:
+    """The ranked placement options for a return request, in the same few queries
+    however large the program (no query per cohort, person or option)."""
+    found = on_file(return_id)
+    return rank(found, waiting_of(found.client.id), references(), now, policy)
 
 
 # --- placing --------------------------------------------------------------------
@@ -685,13 +759,13 @@ def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
                     ) -> list[FormingView]:
     """Forming cohorts of returners with their members; ``ready`` at the minimum size."""
     cohorts = list(db.session.scalars(sa.select(Cohort).where(
-        Cohort.status == "forming").order_by(Cohort.id)))
+        Cohort.status == "forming").options(joinedload(Cohort.location)).order_by(Cohort.id)))
     members: dict[int, list[FormingMember]] = {}
     if cohorts:
         for m in db.session.scalars(sa.select(FormingMember).where(
                 FormingMember.cohort_id.in_([c.id for c in cohorts]),
-                FormingMember.status == "waiting").order_by(FormingMember.joined_at,
-                                                            FormingMember.id)):
+                FormingMember.status == "waiting").options(joinedload(FormingMember.client))
+                .order_by(FormingMember.joined_at, FormingMember.id)):
             members.setdefault(m.cohort_id, []).append(m)
     views = [FormingView(c, members.get(c.id, []),
                          len(members.get(c.id, [])) >= policy.fresh_min_size,

@@ -104,21 +104,36 @@ def closed_cohort_still_joinable(cohort: Cohort, day: date, policy: Policy) -> b
     return closed_windows_open([cohort.id], day, policy)[cohort.id]
 
 
+def last_session_to_join_column(policy: Policy):
+    """The day of a cohort's ``closed_join_until_session``-th scheduled group session
+    (NULL when it has fewer), as a column correlated to ``Cohort``: what
+    ``closed_window_open`` compares today with, for many cohorts in one statement."""
+    return (sa.select(GroupSession.occurs_on)
+            .where(GroupSession.cohort_id == Cohort.id, GroupSession.status == "scheduled")
+            .order_by(GroupSession.starts_at)
+            .limit(1).offset(policy.closed_join_until_session - 1)
+            .correlate(Cohort).scalar_subquery())
+
+
+def seats_taken_column(now: datetime):
+    """``seats_by_cohort``'s total for a cohort (enrolled, held and offered seats), as
+    a column correlated to ``Cohort``, for pages that read cohorts in one statement."""
+    holding = (sa.select(sa.func.count()).select_from(Enrollment)
+               .where(Enrollment.cohort_id == Cohort.id, holds_seat_clause(now))
+               .correlate(Cohort).scalar_subquery())
+    offered = (sa.select(sa.func.count()).select_from(SeatOffer)
+               .where(SeatOffer.cohort_id == Cohort.id, SeatOffer.status == "open")
+               .correlate(Cohort).scalar_subquery())
+    return holding + offered
+
+
 def closed_windows_open(cohort_ids: list[int], day: date, policy: Policy) -> dict[int, bool]:
-    """``closed_window_open`` for many closed cohorts in one query: each one's first
-    ``closed_join_until_session`` scheduled group sessions."""
-    n = policy.closed_join_until_session
-    place = sa.func.row_number().over(partition_by=GroupSession.cohort_id,
-                                      order_by=GroupSession.starts_at).label("place")
-    first = (sa.select(GroupSession.cohort_id, GroupSession.occurs_on, place)
-             .where(GroupSession.cohort_id.in_(cohort_ids),
-                    GroupSession.status == "scheduled").subquery())
-    starts: dict[int, list[date]] = {cid: [] for cid in cohort_ids}
-    for cid, occurs_on in db.session.execute(
-            sa.select(first.c.cohort_id, first.c.occurs_on).where(first.c.place <= n)
-            .order_by(first.c.cohort_id, first.c.place)):
-        starts[cid].append(occurs_on)
-    return {cid: closed_window_open(days, day, n) for cid, days in starts.items()}
+    """``closed_window_open`` for many closed cohorts in one query."""
+    if not cohort_ids:
+        return {}
+    rows = db.session.execute(sa.select(Cohort.id, last_session_to_join_column(policy))
+                              .where(Cohort.id.in_(cohort_ids)))
+    return {cid: closed_window_open(last, day) for cid, last in rows}
 
 
 def takes_people(cohort: Cohort, now: datetime, policy: Policy,

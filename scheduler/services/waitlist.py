@@ -38,6 +38,7 @@ from scheduler.models import (
     Client,
     Cohort,
     Enrollment,
+    FormingMember,
     GroupSession,
     Location,
     SeatOffer,
@@ -532,6 +533,54 @@ def waitlist_for(cohort_id: int) -> list[PlaceInLine]:
     places = positions([_in_line(e) for e in entries])
     ordered = sorted(entries, key=lambda e: places[e.id])
     return [PlaceInLine(e, places[e.id], offers.get(e.id)) for e in ordered]
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """One thing a client waits for: a place in a cohort's line (with its position and
+    any open offer's deadline) or a place in a forming cohort."""
+
+    cohort_id: int
+    cohort_name: str
+    kind: str  # waitlist | forming
+    since: datetime
+    position: int | None = None
+    offer_expires_at: datetime | None = None
+
+
+def waiting_of(client_id: int) -> list[Waiting]:
+    """Every line and forming cohort the client waits in, in one statement however
+    many: the whole of each of their lines comes back so ``positions`` (the one
+    ordering rule) places them."""
+    theirs = sa.select(WaitlistEntry.cohort_id).where(
+        WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE))
+    lines = (sa.select(sa.literal("waitlist").label("kind"), WaitlistEntry.cohort_id,
+                       Cohort.name, WaitlistEntry.id, WaitlistEntry.client_id,
+                       WaitlistEntry.priority, WaitlistEntry.requested_at.label("since"),
+                       WaitlistEntry.not_before, SeatOffer.expires_at)
+             .join(Cohort, Cohort.id == WaitlistEntry.cohort_id)
+             .outerjoin(SeatOffer, sa.and_(SeatOffer.waitlist_entry_id == WaitlistEntry.id,
+                                           SeatOffer.status == "open"))
+             .where(WaitlistEntry.cohort_id.in_(theirs), WaitlistEntry.status.in_(LIVE)))
+    forming = (sa.select(sa.literal("forming"), FormingMember.cohort_id, Cohort.name,
+                         FormingMember.id, FormingMember.client_id, sa.literal(0),
+                         FormingMember.joined_at, sa.null(), sa.null())
+               .join(Cohort, Cohort.id == FormingMember.cohort_id)
+               .where(FormingMember.client_id == client_id, FormingMember.status == "waiting"))
+    rows = db.session.execute(sa.union_all(lines, forming)).all()
+    by_line: dict[int, list] = {}
+    for row in rows:
+        if row.kind == "waitlist":
+            by_line.setdefault(row.cohort_id, []).append(row)
+    places: dict[int, int] = {}
+    for line in by_line.values():
+        places.update(positions([InLine(r.id, r.client_id, r.priority, r.since,
+                                        r.not_before) for r in line]))
+    mine = sorted((r for r in rows if r.client_id == client_id),
+                  key=lambda r: (r.kind != "waitlist", r.since, r.id))
+    return [Waiting(r.cohort_id, r.name, r.kind, r.since,
+                    places.get(r.id) if r.kind == "waitlist" else None, r.expires_at)
+            for r in mine]
 
 
 def place_of(entry_id: int) -> PlaceInLine:

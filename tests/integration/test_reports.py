@@ -5,7 +5,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from scheduler.models import GroupSession
-from scheduler.services import enrollments, reports, returns
+from scheduler.services import enrollments, reports, returns, waitlist
 from tests.returns_support import ask_to_come_back
 from tests.waitlist_support import full_group_with_line
 
@@ -87,9 +87,9 @@ def test_what_a_client_waits_for_lists_waitlists_with_positions_and_forming_plac
     from tests.returns_support import fresh_group
 
     cohort, _, line = full_group_with_line(build, capacity=1, waiting=2)
-    waiting = reports.waiting_for(line[1].client_id)
-    assert [(w.cohort.id, w.kind, w.position, w.offer) for w in waiting] == [
-        (cohort.id, "waitlist", 2, None)]
+    waiting = waitlist.waiting_of(line[1].client_id)
+    assert [(w.cohort_id, w.cohort_name, w.kind, w.position, w.offer_expires_at)
+            for w in waiting] == [(cohort.id, cohort.name, "waitlist", 2, None)]
     placed = fresh_group(build, build.location(), 1)[0]
-    assert [w.kind for w in reports.waiting_for(placed.forming_member.client_id)] == [
+    assert [w.kind for w in waitlist.waiting_of(placed.forming_member.client_id)] == [
         "forming"]
