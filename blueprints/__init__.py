@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from blueprints.limits import POLLED
 from scheduler import bounds, text
 from scheduler.errors import InvalidValue, NotFound
 
@@ -82,6 +84,26 @@ def security_headers(response):
     return response
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, with two savings for the addresses polled all
+    day: calendar feeds and the health check neither read nor set a cookie (a null
+    session), and the signer is made once per secret instead of on every request."""
+
+    def __init__(self):
+        self._signer: tuple | None = None
+
+    def open_session(self, app, request):
+        if request.path.startswith(POLLED):
+            return None  # Flask's null session: never saved, refuses writes
+        return super().open_session(app, request)
+
+    def get_signing_serializer(self, app):
+        secrets = (app.secret_key, tuple(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._signer is None or self._signer[0] != secrets:
+            self._signer = (secrets, super().get_signing_serializer(app))
+        return self._signer[1]
+
+
 def register_blueprints(app) -> None:
     from blueprints import (
         checkin,
@@ -98,6 +120,7 @@ def register_blueprints(app) -> None:
     from blueprints.limits import init_limits
     from blueprints.web import exempt_from_csrf, init_web
 
+    app.session_interface = CookieSessions()
     init_limits(app)
     register_api(app)
     init_web(app)

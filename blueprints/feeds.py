@@ -14,6 +14,8 @@ from calendars import tokens
 from calendars.build import feed_uid_key, single_event
 from calendars.cache import FeedCache, Rendered, etag_of, rendered_feed
 from calendars.subscription import fetched_by_calendar_app
+from calendars.watch import RevisionWatch
+from scheduler import reads
 from scheduler.models import db
 from scheduler.security import token_hash
 from scheduler.services import feed_tokens
@@ -24,11 +26,16 @@ CONTENT_TYPE = "text/calendar; charset=utf-8"
 CACHE_CONTROL = "private, no-cache"
 def init_app(app) -> None:
     app.extensions.setdefault("feed_cache", FeedCache())
+    app.extensions.setdefault("feed_watch", RevisionWatch(reads.listening_connection))
     app.register_blueprint(bp)
 
 
 def feed_cache() -> FeedCache:
     return current_app.extensions["feed_cache"]
+
+
+def feed_watch() -> RevisionWatch:
+    return current_app.extensions["feed_watch"]
 
 
 def uid_key() -> bytes:
@@ -79,10 +86,12 @@ def feed(token: str):
     info = resolve(token)
     if info is None:
         return not_found()
-    rendered = rendered_feed(info, now(), policy(), uid_key(), feed_cache())
+    rendered = rendered_feed(info, now(), policy(), uid_key(), feed_cache(), feed_watch())
     # End the transaction at once (a build records what its events showed; on SQLite
     # every transaction holds the write lock, and a poll must not keep others waiting).
-    db.session.commit()
+    # A poll served from what the worker knows began none.
+    if db.session().in_transaction():
+        db.session.commit()
     if rendered is None:
         feed_cache().forget_token(token_hash(token))
         return not_found()

@@ -1,4 +1,5 @@
-"""Feed bytes cached per feed version, so a calendar app's poll costs one query.
+"""Feed bytes cached per feed version, so a calendar app's poll costs at most one
+query (none on PostgreSQL once this worker knows the version: ``calendars.watch``).
 
 Design: every feed token carries a *revision* that rises, in the same
 transaction, with any change the feed would show (the rule of which change
@@ -24,6 +25,7 @@ from datetime import datetime
 
 from calendars.build import Window, build_feed
 from calendars.tokens import TokenInfo
+from calendars.watch import RevisionWatch
 from scheduler import reads
 from scheduler.config import Policy
 
@@ -86,29 +88,36 @@ class FeedCache:
             self._tokens.pop(digest, None)
 
 
-def feed_version(info: TokenInfo, now: datetime, policy: Policy) -> tuple | None:
+def feed_version(info: TokenInfo, now: datetime, policy: Policy,
+                 watch: RevisionWatch | None = None) -> tuple | None:
     """The feed's current version, or None when its token is no longer live.
 
-    This is the one query of every poll: the token's row by primary key, read on
-    the reads engine (one round trip, no transaction; see ``scheduler.reads``).
-    Its ``revision`` rises with any change the feed would show, in the same
-    transaction as the change (``scheduler.services.feed_stamps``). The local
-    date is part of the version: the window and the days a cancelled session
-    stays both move with it.
+    The token's ``revision`` rises with any change the feed would show, in the same
+    transaction as the change (``scheduler.services.feed_stamps``). A worker that
+    has read it and heard no announcement since knows it still (``watch``, on
+    PostgreSQL): no query at all. Otherwise it is the one query of the poll: the
+    token's row by primary key on the reads engine (one round trip, no
+    transaction; see ``scheduler.reads``). The local date is part of the version:
+    the window and the days a cancelled session stays both move with it.
     """
-    mark = reads.placeholder()
-    row = reads.fetch_one(
-        f"SELECT revision FROM feed_token WHERE id = {mark} AND revoked_at IS NULL",
-        (info.id,))
-    if row is None:
-        return None
-    return (Window.around(now, policy).today, info.id, row[0])
+    revision = watch.known(info.id) if watch is not None else None
+    if revision is None:
+        mark = reads.placeholder()
+        row = reads.fetch_one(
+            f"SELECT revision FROM feed_token WHERE id = {mark} AND revoked_at IS NULL",
+            (info.id,))
+        revision = row[0] if row is not None else None
+        if watch is not None:
+            watch.remember(info.id, revision)
+        if revision is None:
+            return None
+    return (Window.around(now, policy).today, info.id, revision)
 
 
 def rendered_feed(info: TokenInfo, now: datetime, policy: Policy, key: bytes,
-                  cache: FeedCache) -> Rendered | None:
+                  cache: FeedCache, watch: RevisionWatch | None = None) -> Rendered | None:
     """The feed's bytes: from the cache while its version holds, else built once."""
-    version = feed_version(info, now, policy)
+    version = feed_version(info, now, policy, watch)
     if version is None:
         return None
     cache_key = (info.kind, info.subject_id)

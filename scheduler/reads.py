@@ -28,9 +28,16 @@ def placeholder() -> str:
     return "?" if db.engines[BIND].dialect.paramstyle == "qmark" else "%s"
 
 
-def fetch_one(sql: str, params: tuple = ()) -> tuple | None:
-    """One row of a plain SQL statement with positional parameters (see ``placeholder``)."""
-    engine = db.engines[BIND]
+def engine():
+    """The reads bind's engine (needs the app context; what it returns does not)."""
+    return db.engines[BIND]
+
+
+def fetch_one(sql: str, params: tuple = (), on=None) -> tuple | None:
+    """One row of a plain SQL statement with positional parameters (see
+    ``placeholder``), on the reads engine (or the engine ``on``, from ``engine()``,
+    where there is no app context: the health check's probe thread)."""
+    engine = on if on is not None else db.engines[BIND]
     for attempt in (1, 2):
         connection = engine.raw_connection()
         cursor = None
@@ -48,3 +55,16 @@ def fetch_one(sql: str, params: tuple = ()) -> tuple | None:
         finally:
             connection.close()
     return None
+
+
+def listening_connection():
+    """A PostgreSQL connection of the reads bind's own, outside its pool and in
+    autocommit, for LISTEN (``calendars.watch``); None on other databases."""
+    engine = db.engines[BIND]
+    if engine.dialect.name != "postgresql":
+        return None
+    proxied = engine.raw_connection()
+    proxied.detach()
+    connection = proxied.dbapi_connection
+    connection.autocommit = True
+    return connection

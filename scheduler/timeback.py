@@ -93,6 +93,8 @@ class Summary:
     mean_days: float | None
     stage_medians: dict[str, float | None]
     unseated_over: dict[int, int] = field(default_factory=dict)  # age limit -> how many
+    # of those, how many have no staff decision recorded (not placed, not closed)
+    undecided_over: dict[int, int] = field(default_factory=dict)
     waiting_ages: list[float] = field(default_factory=list)  # oldest first
 
     @property
@@ -116,6 +118,9 @@ def summarise(journeys: Iterable[Journey], now: datetime,
         stage_medians={s: median([d for d in (j.days_to(s) for j in rows) if d is not None])
                        for s in STAGES},
         unseated_over={limit: sum(1 for a in ages if a > limit) for limit in limits},
+        undecided_over={limit: sum(1 for j in waiting
+                                   if j.placed_at is None and j.wait(now) > limit)
+                        for limit in limits},
         waiting_ages=ages)
 
 

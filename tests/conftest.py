@@ -95,6 +95,7 @@ def app(database_url, clock):
     with app.app_context():
         _empty_all_tables(db)
         yield app
+        app.extensions["feed_watch"].close()
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()

@@ -24,6 +24,7 @@ def rows(r: Result) -> list[tuple[str, str]]:
         ("time back p90", _d(s.p90_days)),
         ("never seated", _pct(s.never_seated, s.requests)),
         ("unseated after 14 days", str(s.unseated_over.get(14, 0))),
+        ("  with no staff decision", str(s.undecided_over.get(14, 0))),
         ("median to check-in", _d(s.stage_medians["check_in"])),
         ("median to placed", _d(s.stage_medians["placed"])),
         ("median of those seated", _d(s.median_seated_days)),

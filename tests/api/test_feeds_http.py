@@ -165,6 +165,86 @@ def test_a_poll_with_nothing_changed_does_not_rebuild(app, feed_path):
     assert cache(app).builds == builds
 
 
+def statements_of(web, path, headers=None):
+    """(response, SQL statements the poll ran: through any engine, and the
+    one-round-trip reads that go to the driver directly)."""
+    from scheduler import reads
+
+    seen = []
+
+    def hook(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    direct = reads.fetch_one
+
+    def counted(sql, params=()):
+        seen.append(sql)
+        return direct(sql, params)
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", hook)
+    reads.fetch_one = counted
+    try:
+        response = web.get(path, headers=headers or {})
+    finally:
+        reads.fetch_one = direct
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", hook)
+    return response, len(seen)
+
+
+def on_postgresql(db) -> bool:
+    return db.engine.dialect.name == "postgresql"
+
+
+def test_a_warm_poll_asks_the_database_nothing_on_postgresql_and_once_elsewhere(
+        app, db, feed_path):
+    web = app.test_client()
+    first = web.get(feed_path)
+    again, count = statements_of(web, feed_path)
+    assert again.data == first.data
+    assert count == (0 if on_postgresql(db) else 1)
+    not_modified, count = statements_of(web, feed_path,
+                                        {"If-None-Match": first.headers["ETag"]})
+    assert not_modified.status_code == 304
+    assert count == (0 if on_postgresql(db) else 1)
+
+
+def test_a_change_committed_by_another_worker_reaches_the_next_polls(app, db, member,
+                                                                     feed_path):
+    """Another process's change arrives as an announcement (PostgreSQL NOTIFY); on
+    SQLite every poll reads the revision anyway."""
+    web = app.test_client()
+    before = web.get(feed_path)
+    token = db.session.scalar(sa.text("SELECT id FROM feed_token WHERE revoked_at IS NULL"))
+    db.session.remove()
+    other = sa.create_engine(db.engine.url)  # a second worker's own connection
+    with other.begin() as conn:
+        conn.execute(sa.text("UPDATE feed_token SET revision = revision + 1 WHERE id = :id"),
+                     {"id": token})
+    with other.begin() as conn:
+        conn.execute(sa.text("UPDATE feed_token SET revoked_at = :now WHERE id = :id"),
+                     {"id": token, "now": datetime(2026, 11, 30, tzinfo=UTC)})
+    other.dispose()
+    # announcements travel between database sessions in a moment, not at once
+    for _ in range(200):
+        after = web.get(feed_path, headers={"If-None-Match": before.headers["ETag"]})
+        if after.status_code == 404:
+            break
+        threading.Event().wait(0.01)
+    assert after.status_code == 404
+
+
+def test_a_change_made_in_this_process_reaches_the_very_next_poll(app, db, clock, member,
+                                                                 feed_path):
+    _, cohort = member
+    web = app.test_client()
+    before = web.get(feed_path)
+    row = sessions(db, cohort)[-3]
+    cohorts.change_session(row.id, clock(), status="cancelled", cancel_reason="Snow")
+    after = web.get(feed_path, headers={"If-None-Match": before.headers["ETag"]})
+    assert after.status_code == 200
+    assert after.data.count(b"STATUS:CANCELLED") == 1
+
+
 def update_location(location_id: int, address: str) -> None:
     location = db_session().get(Location, location_id)
     location.address = address

@@ -41,6 +41,13 @@ def test_never_seated_includes_the_waiting_and_the_closed():
     assert s.unseated_over == {7: 2, 14: 0}
 
 
+def test_those_waiting_past_a_limit_with_no_staff_decision_are_counted_apart():
+    s = summarise(journeys(), NOW, limits=(7, 14))
+    # 10 days waiting but placed on a waitlist (a decision); 12 days not yet placed
+    assert s.unseated_over == {7: 2, 14: 0}
+    assert s.undecided_over == {7: 1, 14: 0}
+
+
 def test_each_stage_has_its_own_median_from_the_request():
     s = summarise(journeys(), NOW)
     assert s.stage_medians["check_in"] == 1.75  # 1, 2, 4, 1.5 days

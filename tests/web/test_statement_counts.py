@@ -87,7 +87,7 @@ def statements(app, path: str, get) -> int:
     finally:
         sa.event.remove(db.engine, "before_cursor_execute", hook)
     assert response.status_code == 200, path
-    print("COUNT", path, len(seen)); return len(seen)
+    return len(seen)
 
 
 @pytest.mark.parametrize("page", sorted(PAGES))
