@@ -24,7 +24,7 @@ def today():
     return render_template("console/today.html", days=days, day=day, today=current,
                            statuses=ATTENDANCE_STATUSES, started_by=now(),
                            days_back=policy().attendance_days_back,
-                           long_waits=len(outreach.long_waits(now(), policy())),
+                           long_waits=outreach.long_wait_count(now(), policy()),
                            alert_days=policy().waiting_alert_days)
 
 

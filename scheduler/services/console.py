@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -62,10 +63,27 @@ class Seats:
         return round(100 * n / self.capacity, 1) if self.capacity else 0.0
 
 
+class RosterEnrollment(NamedTuple):
+    """What a roster shows of an enrollment (plain columns: a page of rosters loads
+    hundreds, and whole ORM rows with every JSON field cost more than the page)."""
+
+    id: int
+    cohort_id: int
+    status: str
+    joined_on: date
+    credited_sessions: int
+    hold_until: datetime | None
+
+
+class RosterClient(NamedTuple):
+    id: int
+    name: str
+
+
 @dataclass
 class RosterLine:
-    enrollment: Enrollment
-    client: Client
+    enrollment: RosterEnrollment
+    client: RosterClient
     attended: int
     total: int
     mark: str | None = None
@@ -97,14 +115,18 @@ def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterL
     if not cohort_ids:
         return {}
     rows = db.session.execute(
-        sa.select(Enrollment, Client, Track.sessions_to_complete, attended_since_joining())
+        sa.select(Enrollment.id, Enrollment.cohort_id, Enrollment.status, Enrollment.joined_on,
+                  Enrollment.credited_sessions, Enrollment.hold_until, Client.id, Client.name,
+                  Track.sessions_to_complete, attended_since_joining())
         .join(Client, Client.id == Enrollment.client_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
         .where(Enrollment.cohort_id.in_(cohort_ids), holds_seat_clause(now))
         .order_by(Client.name, Enrollment.id)).all()
     out: dict[int, list[RosterLine]] = {cid: [] for cid in cohort_ids}
-    for enrollment, client, total, attended in rows:
-        out[enrollment.cohort_id].append(RosterLine(enrollment, client, attended or 0, total))
+    for row in rows:
+        enrollment = RosterEnrollment(*row[:6])
+        out[enrollment.cohort_id].append(RosterLine(
+            enrollment, RosterClient(row[6], row[7]), row[9] or 0, row[8]))
     return out
 
 

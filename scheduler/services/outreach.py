@@ -30,20 +30,24 @@ from scheduler.services.waitlist import place_of
 from scheduler.timeutil import local_today
 
 
-def waiting_requests() -> list[tuple[ReturnRequest, Client]]:
-    """Everyone waiting to be back in a group, oldest first. The rule is
-    ``scheduler.waiting.is_waiting``; the query only narrows to requests that are
-    open or placed and not yet at a group session."""
-    rows = db.session.execute(
-        sa.select(ReturnRequest, Client,
+def _waiting_rows(*columns):
+    """``columns`` of requests that may be waiting, each with whether the client is
+    seated in a group now, oldest first: the query only narrows to requests open or
+    placed and not yet at a group session; ``scheduler.waiting.is_waiting`` decides."""
+    return db.session.execute(
+        sa.select(*columns, ReturnRequest.status, ReturnRequest.first_attended_at,
                   sa.exists().where(Enrollment.client_id == Client.id,
                                     Enrollment.status == "active"))
         .join(Client, Client.id == ReturnRequest.client_id)
         .where(ReturnRequest.status.in_(("open", "placed")),
                ReturnRequest.first_attended_at.is_(None))
         .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all()
-    return [(r, c) for r, c, seated in rows
-            if waiting.is_waiting(r.status, r.first_attended_at, bool(seated))]
+
+
+def waiting_requests() -> list[tuple[ReturnRequest, Client]]:
+    """Everyone waiting to be back in a group, oldest first."""
+    return [(r, c) for r, c, status, first, seated in _waiting_rows(ReturnRequest, Client)
+            if waiting.is_waiting(status, first, bool(seated))]
 
 
 def weekly_waiting_notes(now: datetime, policy: Policy) -> int:
@@ -105,6 +109,14 @@ def long_waits(now: datetime, policy: Policy) -> list[LongWait]:
                      "not placed yet" if r.status == "open" else "waiting for a seat")
             for r, c in waiting_requests() if waiting.waited_too_long(r.requested_at, now,
                                                                       policy)]
+
+
+def long_wait_count(now: datetime, policy: Policy) -> int:
+    """How many ``long_waits`` there are (Today's line), from three columns a request."""
+    return sum(1 for requested_at, status, first, seated in _waiting_rows(
+        ReturnRequest.requested_at)
+        if waiting.is_waiting(status, first, bool(seated))
+        and waiting.waited_too_long(requested_at, now, policy))
 
 
 def new_requests_digest(now: datetime, policy: Policy) -> int:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import cached_property
+from functools import cache, cached_property
 
 import sqlalchemy as sa
+from sqlalchemy.orm import load_only
 
 from scheduler import placement, timeback
 from scheduler.config import Policy
@@ -198,18 +199,26 @@ class Queue:
     time_back: TimeBack
 
 
-def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
-    """Open requests oldest first, then the most recently placed or closed, each with
-    its current check-in and re-entry answers: one statement for the whole queue."""
+@cache
+def _queue_statement(recent: int):
+    """Built once (a statement this size costs more to put together than to run)."""
     latest = (sa.select(ReturnRequest.id).where(ReturnRequest.status != "open")
               .order_by(ReturnRequest.updated_at.desc(), ReturnRequest.id.desc())
               .limit(recent))
-    rows = db.session.execute(
-        sa.select(ReturnRequest, Client, CheckIn, Reentry)
-        .join(Client, Client.id == ReturnRequest.client_id)
-        .outerjoin(CheckIn, CheckIn.id == returns.current_check_in_id())
-        .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
-        .where(sa.or_(ReturnRequest.status == "open", ReturnRequest.id.in_(latest)))).all()
+    return (sa.select(ReturnRequest, Client, CheckIn, Reentry)
+            .join(Client, Client.id == ReturnRequest.client_id)
+            .outerjoin(CheckIn, CheckIn.id == returns.current_check_in_id())
+            .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
+            .where(sa.or_(ReturnRequest.status == "open", ReturnRequest.id.in_(latest)))
+            # the queue shows a client's name and whether the record is new: not every
+            # JSON field of every client
+            .options(load_only(Client.id, Client.name, Client.needs_confirmation)))
+
+
+def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
+    """Open requests oldest first, then the most recently placed or closed, each with
+    its current check-in and re-entry answers: one statement for the whole queue."""
+    rows = db.session.execute(_queue_statement(recent)).all()
     lines = [QueueRow(r, c, age_in_words(r.requested_at, now), check_in, reentry is not None,
                       bool(reentry and reentry.clinical_review))
              for r, c, check_in, reentry in rows]

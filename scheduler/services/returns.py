@@ -13,6 +13,7 @@ turns each waiting member into an enrollment and records which one.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -438,13 +439,12 @@ def _history(client: Client, waiting: list[Waiting], now: datetime) -> placement
         waiting_cohort_ids=waiting_ids, forming_cohort_ids=forming)
 
 
-def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
-                     ) -> list[placement.CohortSnapshot]:
-    """Snapshots of every running and forming cohort (plus ``include_ids``) in one
-    statement, however many cohorts there are."""
-    # plain columns, not ORM objects: this runs for every cohort on every request;
-    # the next session, the forming count, the seats taken and a closed group's last
-    # day to join ride along as correlated subqueries
+@functools.cache
+def _snapshot_statement(closed_join_until_session: int):
+    """Built once per policy: plain columns, not ORM objects (this runs for every
+    cohort on every ranking); the next session, the forming count, the seats taken
+    and a closed group's last day to join ride along as correlated subqueries."""
+    now = sa.bindparam("now")
     first_session = (sa.select(sa.func.min(GroupSession.starts_at))
                      .where(GroupSession.cohort_id == Cohort.id,
                             GroupSession.status == "scheduled", GroupSession.starts_at > now)
@@ -453,16 +453,26 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
                        .where(FormingMember.cohort_id == Cohort.id,
                               FormingMember.status == "waiting")
                        .correlate(Cohort).scalar_subquery())
-    rows = db.session.execute(
-        sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id, Cohort.status,
-                  Cohort.mode, Cohort.weekdays, Cohort.start_time, Cohort.minutes,
-                  Cohort.capacity, Cohort.for_returners, Location.name.label("location_name"),
-                  Location.timezone, first_session.label("first_at"),
-                  waiting_members.label("members"), seats_taken_column(now).label("taken"),
-                  sa.case((Cohort.mode == "closed", last_session_to_join_column(policy)))
-                  .label("last_to_join")).join(Location)
-        .where(sa.or_(Cohort.status.in_(("running", "forming")), Cohort.id.in_(include_ids)))
-        .order_by(Cohort.id)).all()
+    last_to_join = last_session_to_join_column(closed_join_until_session)
+    return (sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id,
+                      Cohort.status, Cohort.mode, Cohort.weekdays, Cohort.start_time,
+                      Cohort.minutes, Cohort.capacity, Cohort.for_returners,
+                      Location.name.label("location_name"), Location.timezone,
+                      first_session.label("first_at"), waiting_members.label("members"),
+                      seats_taken_column(now).label("taken"),
+                      sa.case((Cohort.mode == "closed", last_to_join)).label("last_to_join"))
+            .join(Location)
+            .where(sa.or_(Cohort.status.in_(("running", "forming")),
+                          Cohort.id.in_(sa.bindparam("include_ids", expanding=True))))
+            .order_by(Cohort.id))
+
+
+def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
+                     ) -> list[placement.CohortSnapshot]:
+    """Snapshots of every running and forming cohort (plus ``include_ids``) in one
+    statement, however many cohorts there are."""
+    rows = db.session.execute(_snapshot_statement(policy.closed_join_until_session),
+                              {"now": now, "include_ids": list(include_ids)}).all()
     today = local_today(now)
     out = []
     for c in rows:
@@ -519,10 +529,9 @@ class OnFile:
     other_open: tuple[int, ...]
 
 
-def on_file(return_id: int) -> OnFile:
-    """The request, its client, the re-entry answers, the current check-in (and who
-    holds it), the latest placement decision (and its cohort's name) and the
-    client's other open requests."""
+@functools.cache
+def _on_file_statement():
+    """Built once: a statement this size costs more to put together than to run."""
     later_decision = aliased(PlacementDecision)
     other = aliased(ReturnRequest)
     latest = (sa.select(sa.func.max(later_decision.id))
@@ -532,16 +541,22 @@ def on_file(return_id: int) -> OnFile:
               .where(other.client_id == ReturnRequest.client_id, other.id != ReturnRequest.id,
                      other.status == "open")
               .correlate(ReturnRequest).scalar_subquery())
-    found = db.session.execute(
-        sa.select(ReturnRequest, Client, Reentry, CheckIn, StaffUser, PlacementDecision,
-                  Cohort.name, others)
-        .join(Client, Client.id == ReturnRequest.client_id)
-        .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
-        .outerjoin(CheckIn, CheckIn.id == current_check_in_id())
-        .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
-        .outerjoin(PlacementDecision, PlacementDecision.id == latest)
-        .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
-        .where(ReturnRequest.id == return_id)).first()
+    return (sa.select(ReturnRequest, Client, Reentry, CheckIn, StaffUser, PlacementDecision,
+                      Cohort.name, others)
+            .join(Client, Client.id == ReturnRequest.client_id)
+            .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
+            .outerjoin(CheckIn, CheckIn.id == current_check_in_id())
+            .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
+            .outerjoin(PlacementDecision, PlacementDecision.id == latest)
+            .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
+            .where(ReturnRequest.id == sa.bindparam("return_id")))
+
+
+def on_file(return_id: int) -> OnFile:
+    """The request, its client, the re-entry answers, the current check-in (and who
+    holds it), the latest placement decision (and its cohort's name) and the
+    client's other open requests."""
+    found = db.session.execute(_on_file_statement(), {"return_id": return_id}).first()
     if found is None:
         raise NotFound(f"Return request {return_id} was not found")
     request, client, reentry, check_in, staff, decision, cohort_name, other_ids = found

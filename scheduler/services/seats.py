@@ -104,14 +104,14 @@ def closed_cohort_still_joinable(cohort: Cohort, day: date, policy: Policy) -> b
     return closed_windows_open([cohort.id], day, policy)[cohort.id]
 
 
-def last_session_to_join_column(policy: Policy):
+def last_session_to_join_column(closed_join_until_session: int):
     """The day of a cohort's ``closed_join_until_session``-th scheduled group session
     (NULL when it has fewer), as a column correlated to ``Cohort``: what
     ``closed_window_open`` compares today with, for many cohorts in one statement."""
     return (sa.select(GroupSession.occurs_on)
             .where(GroupSession.cohort_id == Cohort.id, GroupSession.status == "scheduled")
             .order_by(GroupSession.starts_at)
-            .limit(1).offset(policy.closed_join_until_session - 1)
+            .limit(1).offset(closed_join_until_session - 1)
             .correlate(Cohort).scalar_subquery())
 
 
@@ -131,7 +131,8 @@ def closed_windows_open(cohort_ids: list[int], day: date, policy: Policy) -> dic
     """``closed_window_open`` for many closed cohorts in one query."""
     if not cohort_ids:
         return {}
-    rows = db.session.execute(sa.select(Cohort.id, last_session_to_join_column(policy))
+    rows = db.session.execute(sa.select(
+        Cohort.id, last_session_to_join_column(policy.closed_join_until_session))
                               .where(Cohort.id.in_(cohort_ids)))
     return {cid: closed_window_open(last, day) for cid, last in rows}
 

@@ -14,6 +14,7 @@ the outbox payload holds no secret, and the sender rebuilds the link with
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -548,10 +549,10 @@ class Waiting:
     offer_expires_at: datetime | None = None
 
 
-def waiting_of(client_id: int) -> list[Waiting]:
-    """Every line and forming cohort the client waits in, in one statement however
-    many: the whole of each of their lines comes back so ``positions`` (the one
-    ordering rule) places them."""
+@functools.cache
+def _waiting_statement():
+    """Built once (``waiting_of`` runs on every client and request page)."""
+    client_id = sa.bindparam("client_id")
     theirs = sa.select(WaitlistEntry.cohort_id).where(
         WaitlistEntry.client_id == client_id, WaitlistEntry.status.in_(LIVE))
     lines = (sa.select(sa.literal("waitlist").label("kind"), WaitlistEntry.cohort_id,
@@ -567,7 +568,14 @@ def waiting_of(client_id: int) -> list[Waiting]:
                          FormingMember.joined_at, sa.null(), sa.null())
                .join(Cohort, Cohort.id == FormingMember.cohort_id)
                .where(FormingMember.client_id == client_id, FormingMember.status == "waiting"))
-    rows = db.session.execute(sa.union_all(lines, forming)).all()
+    return sa.union_all(lines, forming)
+
+
+def waiting_of(client_id: int) -> list[Waiting]:
+    """Every line and forming cohort the client waits in, in one statement however
+    many: the whole of each of their lines comes back so ``positions`` (the one
+    ordering rule) places them."""
+    rows = db.session.execute(_waiting_statement(), {"client_id": client_id}).all()
     by_line: dict[int, list] = {}
     for row in rows:
         if row.kind == "waitlist":
