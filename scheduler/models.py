@@ -241,6 +241,7 @@ class GroupSession(TimestampMixin, db.Model):
         sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
         sa.CheckConstraint(_in("status", SESSION_STATUSES), name="status_known"),
         sa.Index("ix_group_session_starts_at", "starts_at"),
+        sa.Index("ix_group_session_cohort_starts", "cohort_id", "starts_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     cohort_id: Mapped[int] = mapped_column(sa.ForeignKey("cohort.id"), index=True)
