@@ -372,3 +372,17 @@ def test_the_queue_shows_the_matched_clients_full_name_and_what_they_wrote(
     returns.submit_return({"name": "Morgan", "email": "morgan@example.org"}, "web", clock())
     html = console_as("coordinator").get("/returners").get_data(as_text=True)
     assert f">{client.name}</a>" in html and "(wrote “Morgan”)" in html
+
+
+def test_a_request_page_links_the_same_persons_other_open_requests(build, clock, console_as):
+    """Asking again with the same contact joins the open request; two requests of one
+    person arise when staff recognise a stranger's request as theirs."""
+    person = build.client("Twice Asker", email="twice@example.org")
+    first = ask_to_come_back(person, clock())
+    clock.advance(hours=2)
+    second, _ = returns.submit_return({"name": "T. Asker", "email": "other@example.org"},
+                                      "phone", clock())
+    returns.link_to_client(second.id, person.id, None, clock())
+    html = console_as("coordinator").get(f"/returners/{first.id}").get_data(as_text=True)
+    assert "This person has another open request" in html
+    assert f'href="/returners/{second.id}">#{second.id}</a>' in html
