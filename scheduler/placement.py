@@ -429,13 +429,15 @@ def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, p
               first=cohort.first_session_at, seats=cohort.capacity - cohort.members,
               track_id=cohort.track_id, location_id=cohort.location_id,
               daypart=cohort.daypart)
+    track_for = {daypart: _track_for(daypart, prior, cohorts, tracks)
+                 for daypart in wanted_dayparts}  # once each, not per location
     for location_id in wanted_locations:
         if location_id not in names:
             continue
         for daypart in wanted_dayparts:
             if (location_id, daypart) in covered:
                 continue
-            track_id = _track_for(daypart, prior, cohorts, tracks)
+            track_id = track_for[daypart]
             if track_id is None:
                 continue
             offer("fresh", "fresh_later", None,
