@@ -43,31 +43,23 @@ sys.path.insert(0, str(ROOT))
 
 import sqlalchemy as sa  # noqa: E402
 
-from bench.load import free_port, start_gunicorn  # noqa: E402
+from bench.load import start_gunicorn  # noqa: E402
 from bench.scratch import recreate_pg  # noqa: E402
+from bench.smtp_sink import start_sink  # noqa: E402
 from scheduler.app import create_app  # noqa: E402
 from scheduler.models import Client, Enrollment, Notification, db  # noqa: E402
 from scheduler.services import cohorts, delivery, notices, outbox  # noqa: E402
 from tests.contract.api_server import demo_with_admin_token  # noqa: E402
-from tests.trickle import trickling_server  # noqa: E402
+from tests.trickle import silent_server, trickling_server  # noqa: E402
 
-SINK = '''
-import asyncio, sys
-from aiosmtpd.controller import Controller
-
-class Slow:
+SLOW_SINK = """
+class Handler:
     async def handle_DATA(self, server, session, envelope):
         await asyncio.sleep(0.02)
         for rcpt in envelope.rcpt_tos:
             print(rcpt, flush=True)
         return "250 OK"
-
-controller = Controller(Slow(), hostname="127.0.0.1", port=int(sys.argv[1]))
-controller.start()
-print("ready", flush=True)
-sys.stdin.read()
-controller.stop()
-'''
+"""
 
 HELD = {True: "held", False: "BROKE"}
 
@@ -158,10 +150,7 @@ def burst(app, env: dict, token: str) -> bool:
 # --- 2 -----------------------------------------------------------------------------------
 
 def killed_runner(app, env: dict) -> bool:
-    port = free_port()
-    sink = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-                            stdout=subprocess.PIPE, text=True)
-    assert sink.stdout.readline().strip() == "ready"
+    sink, port = start_sink(SLOW_SINK)
     with app.app_context():
         now = app.config["CLOCK"]()
         # only this run's messages go out (the demo's own are set aside)
@@ -211,39 +200,23 @@ def killed_runner(app, env: dict) -> bool:
 # --- 3 -----------------------------------------------------------------------------------
 
 def hung_database(env: dict) -> bool:
-    hole = socket.socket()
-    hole.bind(("127.0.0.1", 0))
-    hole.listen(16)
-    held_open = []
-    stop = threading.Event()
-
-    def accept():
-        hole.settimeout(0.2)
-        while not stop.is_set():
-            with contextlib.suppress(OSError):
-                held_open.append(hole.accept()[0])  # never answers
-
-    threading.Thread(target=accept, daemon=True).start()
-    url = f"postgresql+psycopg://postgres@127.0.0.1:{hole.getsockname()[1]}/hung"
-    server, port = start_gunicorn("wsgi:app", 1, {**env, "DATABASE_URL": url,
-                                                  "DATABASE_CONNECT_TIMEOUT": "30"}, ROOT)
-    with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=30):
-        pass  # the worker has booted (this page needs no database)
-    started = time.monotonic()
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=15) as r:
-            status = r.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-    except OSError:
-        status = 0
-    elapsed = time.monotonic() - started
-    stop.set()
-    server.kill()
-    server.wait()
-    for conn in held_open:
-        conn.close()
-    hole.close()
+    with silent_server() as hole:
+        url = f"postgresql+psycopg://postgres@127.0.0.1:{hole}/hung"
+        server, port = start_gunicorn("wsgi:app", 1, {**env, "DATABASE_URL": url,
+                                                      "DATABASE_CONNECT_TIMEOUT": "30"}, ROOT)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/openapi.json", timeout=30):
+            pass  # the worker has booted (this page needs no database)
+        started = time.monotonic()
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=15) as r:
+                status = r.status
+        except urllib.error.HTTPError as exc:
+            status = exc.code
+        except OSError:
+            status = 0
+        elapsed = time.monotonic() - started
+        server.kill()
+        server.wait()
     return line("hung database", status == 503 and elapsed <= 2.5,
                 f"/healthz answered {status} in {elapsed:.2f} s (budget 2 s)")
 

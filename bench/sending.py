@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import argparse
 import smtplib
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -36,40 +34,12 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 import reminders as program  # noqa: E402  (bench/reminders.py builds the program)
 from scratch import recreate_pg  # noqa: E402
+from smtp_sink import start_sink  # noqa: E402
 
 from scheduler.app import create_app  # noqa: E402
 from scheduler.channels import build_email  # noqa: E402
 from scheduler.messages import render  # noqa: E402
 from scheduler.models import Notification, db  # noqa: E402
-
-SINK = '''
-import asyncio, sys
-from aiosmtpd.controller import Controller
-
-class Discard:
-    async def handle_DATA(self, server, session, envelope):
-        return "250 OK"
-
-controller = Controller(Discard(), hostname="127.0.0.1", port=int(sys.argv[1]))
-controller.start()
-print("ready", flush=True)
-sys.stdin.read()
-controller.stop()
-'''
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_sink() -> tuple[subprocess.Popen, int]:
-    port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", SINK, str(port)], stdin=subprocess.PIPE,
-                               stdout=subprocess.PIPE, text=True)
-    assert process.stdout.readline().strip() == "ready"
-    return process, port
 
 
 def prepare(app, messages: int) -> None:

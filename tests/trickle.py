@@ -1,5 +1,7 @@
-"""An SMTP server that never finishes its greeting: a byte every ``every`` seconds,
-each inside any per-read timeout (the suite's deadline test and bench/chaos.py)."""
+"""Servers that never deliver, for the suite's deadline tests and bench/chaos.py: an
+SMTP server that never finishes its greeting (a byte every ``every`` seconds, each
+inside any per-read timeout), and a server that accepts and says nothing at all (a
+hung database)."""
 
 from __future__ import annotations
 
@@ -36,4 +38,29 @@ def trickling_server(every: float = 0.2) -> Iterator[int]:
         yield listener.getsockname()[1]
     finally:
         stop.set()
+        listener.close()
+
+
+@contextlib.contextmanager
+def silent_server() -> Iterator[int]:
+    """The port of a listener that accepts every connection and never answers."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                held.append(listener.accept()[0])
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1]
+    finally:
+        stop.set()
+        for conn in held:
+            conn.close()
         listener.close()

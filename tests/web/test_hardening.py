@@ -5,13 +5,12 @@ reads of contacts audited, and no demo in production (issue 13)."""
 from __future__ import annotations
 
 import io
-import socket
-import threading
 
 import sqlalchemy as sa
 
 from scheduler.app import create_app
 from scheduler.models import AuditEvent
+from tests.trickle import silent_server
 
 
 def test_every_answer_carries_the_security_headers(app, console_as, api):
@@ -55,34 +54,13 @@ def test_a_body_over_the_limit_is_refused_even_when_chunked(app, api):
 
 
 def test_health_answers_503_when_the_database_accepts_but_never_answers(database_url):
-    silent = socket.socket()
-    silent.bind(("127.0.0.1", 0))
-    silent.listen(8)
-    held = []
-    stop = threading.Event()
-
-    def accept():
-        silent.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                held.append(silent.accept()[0])  # accept, then say nothing
-            except OSError:
-                continue
-
-    threading.Thread(target=accept, daemon=True).start()
-    port = silent.getsockname()[1]
-    try:
+    with silent_server() as port:
         app = create_app({"SQLALCHEMY_DATABASE_URI":
                           f"postgresql+psycopg://nobody@127.0.0.1:{port}/nothing",
                           "TESTING": True, "SECRET_KEY": "x", "HEALTH_BUDGET_SECONDS": 0.5})
         response = app.test_client().get("/healthz")
         assert response.status_code == 503
         assert response.get_json() == {"status": "unavailable", "database": "not answering"}
-    finally:
-        stop.set()
-        for conn in held:
-            conn.close()
-        silent.close()
 
 
 def test_reading_notifications_and_forming_groups_is_audited(api, db):
