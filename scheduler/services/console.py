@@ -18,7 +18,6 @@ from sqlalchemy.orm import joinedload
 from scheduler import audit_words
 from scheduler.errors import NotFound
 from scheduler.models import (
-    LIVE_WAITLIST,
     WEEKDAYS,
     Attendance,
     AuditEvent,
@@ -41,6 +40,7 @@ from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
 from scheduler.services import outbox
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
+from scheduler.services.waitlist import lines_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when, local_instant, local_today
 
 
@@ -176,10 +176,7 @@ def week_grid(now: datetime) -> list[WeekGrid]:
     """Running cohorts per location laid out by start time (rows) and weekday
     (columns), each with its seats taken, held, offered and free."""
     counts = seats_by_cohort(now)
-    lines = dict(db.session.execute(
-        sa.select(WaitlistEntry.cohort_id, sa.func.count()).where(
-            WaitlistEntry.status.in_(LIVE_WAITLIST)).group_by(WaitlistEntry.cohort_id)
-    ).all())
+    lines = lines_by_cohort()
     grids: dict[int, WeekGrid] = {}
     for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
         grids[location.id] = WeekGrid(location, [], WEEKDAYS)
@@ -191,7 +188,7 @@ def week_grid(now: datetime) -> list[WeekGrid]:
             grid.times.append(cohort.start_time)
         for day in cohort.weekday_list:
             grid.cells.setdefault((cohort.start_time, day), []).append(
-                CohortCard(cohort, _seats(cohort, counts), lines.get(cohort.id, 0)))
+                CohortCard(cohort, _seats(cohort, counts), lines.get(cohort.id, (0,))[0]))
     for grid in grids.values():
         grid.times.sort()
         used = {d for (_, d) in grid.cells}

@@ -26,17 +26,15 @@ from scheduler.models import (
     ReturnRequest,
     StaffUser,
     Track,
-    WaitlistEntry,
     db,
 )
 from scheduler.services import returns
 from scheduler.services.common import get
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
-from scheduler.services.waitlist import Waiting, waiting_of
+from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
 from scheduler.timeutil import as_utc
 
-LIVE = ("waiting", "offered")
 RECENT_LIMIT = 30
 TIME_BACK_DAYS = 90
 
@@ -366,10 +364,7 @@ def director_report(now: datetime) -> DirectorReport:
     """Capacity per location and running cohort (seats taken / offered / free),
     people waiting per cohort with the longest wait in days, and time back to group."""
     counts = seats_by_cohort(now)
-    waits = {cid: (n, oldest) for cid, n, oldest in db.session.execute(
-        sa.select(WaitlistEntry.cohort_id, sa.func.count(), sa.func.min(
-            WaitlistEntry.requested_at))
-        .where(WaitlistEntry.status.in_(LIVE)).group_by(WaitlistEntry.cohort_id)).all()}
+    waits = lines_by_cohort()
     lines: dict[int, LocationLine] = {
         loc.id: LocationLine(loc, []) for loc in db.session.scalars(
             sa.select(Location).order_by(Location.name))}

@@ -549,6 +549,15 @@ class Waiting:
     offer_expires_at: datetime | None = None
 
 
+def lines_by_cohort() -> dict[int, tuple[int, datetime]]:
+    """{cohort_id: (people in line, when the longest-waiting one asked)} for every
+    cohort with a line, in one query (the Cohorts grid and the Director page)."""
+    return {cid: (n, oldest) for cid, n, oldest in db.session.execute(
+        sa.select(WaitlistEntry.cohort_id, sa.func.count(),
+                  sa.func.min(WaitlistEntry.requested_at))
+        .where(WaitlistEntry.status.in_(LIVE)).group_by(WaitlistEntry.cohort_id))}
+
+
 @functools.cache
 def _waiting_statement():
     """Built once (``waiting_of`` runs on every client and request page)."""
