@@ -14,9 +14,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import joinedload
 
 from calendars.ical import FeedEvent, calendar_bytes, event_file_bytes
-from calendars.sequence import sequenced
+from calendars.sequence import sequenced, sequenced_many
 from scheduler.config import Policy
 from scheduler.errors import NotFound
 from scheduler.models import (
@@ -111,36 +112,18 @@ def client_title(client: Client) -> str:
 # -- loading ----------------------------------------------------------------------
 
 
-def _only(subject: str | None, kind: str) -> tuple[bool, int | None]:
-    """For a one-event build: (whether rows of this kind are wanted, the one id)."""
-    if subject is None:
-        return True, None
-    wanted, _, row_id = subject.partition(":")
-    return wanted == kind, int(row_id)
-
-
-def _sessions(cohort_ids: Iterable[int], window: Window,
-              only: str | None = None) -> list[GroupSession]:
+def _sessions(cohort_ids: Iterable[int], window: Window) -> list[GroupSession]:
     ids = sorted(set(cohort_ids))
-    wanted, one = _only(only, "group_session")
-    if not ids or not wanted:
+    if not ids:
         return []
-    query = sa.select(GroupSession).where(
+    return list(db.session.scalars(sa.select(GroupSession).where(
         GroupSession.cohort_id.in_(ids), GroupSession.starts_at >= window.first,
-        GroupSession.starts_at < window.last)
-    if one is not None:
-        query = query.where(GroupSession.id == one)
-    return list(db.session.scalars(query))
+        GroupSession.starts_at < window.last)))
 
 
-def _check_ins(where, window: Window, only: str | None = None) -> list[CheckIn]:
-    wanted, one = _only(only, "check_in")
-    if not wanted:
-        return []
-    query = sa.select(CheckIn).where(where, CheckIn.at >= window.first, CheckIn.at < window.last)
-    if one is not None:
-        query = query.where(CheckIn.id == one)
-    return list(db.session.scalars(query))
+def _check_ins(where, window: Window) -> list[CheckIn]:
+    return list(db.session.scalars(
+        sa.select(CheckIn).where(where, CheckIn.at >= window.first, CheckIn.at < window.last)))
 
 
 def _status(row_status: str) -> str:
@@ -153,13 +136,12 @@ def _titled(title: str, status: str) -> str:
 
 
 def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
-                only: str | None = None) -> tuple[str, list[FeedEvent]]:
+                ) -> tuple[str, list[FeedEvent]]:
     """The client's calendar name and events: group sessions of every cohort they
     are or were in (only the days they belonged) and their check-ins.
 
     Discreet: their own title or "Group session", a place only if they allow it,
-    no cohort, track or program names. ``only`` ("group_session:<id>" or
-    "check_in:<id>") builds just that event, worded the same.
+    no cohort, track or program names.
     """
     client = db.session.get(Client, client_id)
     if client is None:
@@ -170,20 +152,10 @@ def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
     title = client_title(client)
     cohorts = {c.id: c for c in db.session.scalars(
         sa.select(Cohort).where(Cohort.id.in_({s.cohort_id for s in spans})))} if spans else {}
-    events = []
-    for row in _sessions(cohorts, window, only):
-        if not any(s.cohort_id == row.cohort_id and s.covers(row.occurs_on) for s in spans):
-            continue
-        if not still_visible(row.status, row.ends_at, window.today, policy):
-            continue
-        cohort = cohorts[row.cohort_id]
-        events.append(FeedEvent(
-            uid=uid_for(f"group_session:{row.id}", key), sequence=row.revision,
-            modified=row.updated_at, created=row.created_at, starts_at=row.starts_at,
-            ends_at=row.ends_at, summary=_titled(title, row.status), status=_status(row.status),
-            location=place(cohort.location, cohort.room) if client.show_location else None,
-            alarm_minutes=client.alarm_minutes, subject=f"group_session:{row.id}"))
-    for row in _check_ins(CheckIn.client_id == client_id, window, only):
+    events = [_client_session_event(client, title, row, cohorts[row.cohort_id], key)
+              for row in _sessions(cohorts, window)
+              if _client_sees(spans, row, window, policy)]
+    for row in _check_ins(CheckIn.client_id == client_id, window):
         if not still_visible(row.status, row.at, window.today, policy):
             continue
         location = None
@@ -192,6 +164,24 @@ def client_feed(client_id: int, now: datetime, policy: Policy, key: bytes,
         events.append(_check_in_event(row, key, CHECKIN_TITLES[row.mode], location,
                                       client.alarm_minutes))
     return title if client.calendar_title else "Group sessions", events
+
+
+def _client_sees(spans: Iterable[Span], row: GroupSession, window: Window,
+                 policy: Policy) -> bool:
+    """A group session is in a client's feed on the days they belonged to its cohort
+    (and, cancelled, only for a while after)."""
+    return any(s.cohort_id == row.cohort_id and s.covers(row.occurs_on) for s in spans) and (
+        still_visible(row.status, row.ends_at, window.today, policy))
+
+
+def _client_session_event(client: Client, title: str, row: GroupSession, cohort: Cohort,
+                          key: bytes) -> FeedEvent:
+    return FeedEvent(
+        uid=uid_for(f"group_session:{row.id}", key), sequence=row.revision,
+        modified=row.updated_at, created=row.created_at, starts_at=row.starts_at,
+        ends_at=row.ends_at, summary=_titled(title, row.status), status=_status(row.status),
+        location=place(cohort.location, cohort.room) if client.show_location else None,
+        alarm_minutes=client.alarm_minutes, subject=f"group_session:{row.id}")
 
 
 def _check_in_event(row: CheckIn, key: bytes, title: str, location: str | None,
@@ -294,17 +284,50 @@ def feed_uid_key(config) -> bytes:
     return config["FEED_UID_KEY"].encode("utf-8")
 
 
+def client_session_files(pairs: Iterable[tuple[int, int]], now: datetime, policy: Policy,
+                         key: bytes) -> dict[tuple[int, int], bytes]:
+    """For each (client, group session) pair, that session as a file to import once,
+    worded as in the client's own feed (same UID and SEQUENCE, so importing it beside
+    a subscription updates rather than duplicates in apps that merge by UID); pairs
+    whose feed does not hold the session are left out. A few statements for any
+    number of pairs: a group of reminders is sent together."""
+    pairs = sorted(set(pairs))
+    if not pairs:
+        return {}
+    client_ids = {c for c, _ in pairs}
+    clients = {c.id: c for c in db.session.scalars(
+        sa.select(Client).where(Client.id.in_(client_ids)))}
+    spans: dict[int, list[Span]] = {}
+    for enrollment in db.session.scalars(
+            sa.select(Enrollment).where(Enrollment.client_id.in_(client_ids))):
+        spans.setdefault(enrollment.client_id, []).append(span_of(enrollment))
+    window = Window.around(now, policy)
+    sessions = {row.id: row for row in db.session.scalars(
+        sa.select(GroupSession).where(
+            GroupSession.id.in_({s for _, s in pairs}), GroupSession.starts_at >= window.first,
+            GroupSession.starts_at < window.last)
+        .options(joinedload(GroupSession.cohort).joinedload(Cohort.location)))}
+    feeds: dict[int, list[FeedEvent]] = {}
+    for client_id, session_id in pairs:
+        client, row = clients.get(client_id), sessions.get(session_id)
+        if client is None or row is None or not _client_sees(
+                spans.get(client_id, ()), row, window, policy):
+            continue
+        feeds.setdefault(client_id, []).append(
+            _client_session_event(client, client_title(client), row, row.cohort, key))
+    return {(client_id, int(event.subject.partition(":")[2])): event_file_bytes([event])
+            for client_id, events in sequenced_many("client", feeds, now).items()
+            for event in events}
+
+
 def single_event(kind: str, subject_id: int, subject: str, now: datetime,
                  policy: Policy, key: bytes) -> bytes | None:
     """One event of a feed ("group_session:<id>" or "check_in:<id>") as a file to
-    import once, worded as in that feed (same UID and SEQUENCE, so importing it
-    beside a subscription updates rather than duplicates in apps that merge by UID);
-    None when the feed does not hold it."""
-    if kind == "client":  # built alone: a reminder's attachment reads one session
-        events = client_feed(subject_id, now, policy, key, only=subject)[1]
-        events = sequenced(kind, subject_id, events, now)
-    else:
-        events = feed_events(kind, subject_id, now, policy, key)[1]
-    chosen = [e for e in events if e.subject == subject]
+    import once, worded as in that feed; None when the feed does not hold it."""
+    table, _, row_id = subject.partition(":")
+    if kind == "client" and table == "group_session":
+        return client_session_files([(subject_id, int(row_id))], now, policy, key).get(
+            (subject_id, int(row_id)))
+    chosen = [e for e in feed_events(kind, subject_id, now, policy, key)[1]
+              if e.subject == subject]
     return event_file_bytes(chosen) if chosen else None
-

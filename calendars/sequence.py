@@ -37,51 +37,68 @@ def _insert():
     return (postgresql.insert if dialect == "postgresql" else sqlite.insert)(FeedEventState)
 
 
-def _states(kind: str, subject_id: int, uids: list[str]) -> dict[str, FeedEventState]:
-    return {s.uid: s for s in db.session.scalars(
+def _states(kind: str, wanted: dict[int, list[str]]) -> dict[tuple[int, str], FeedEventState]:
+    """The stored states of these events, by (feed subject, uid)."""
+    uids = {uid for uids in wanted.values() for uid in uids}
+    rows = db.session.scalars(
         sa.select(FeedEventState).where(FeedEventState.feed_kind == kind,
-                                        FeedEventState.feed_subject_id == subject_id,
+                                        FeedEventState.feed_subject_id.in_(wanted),
                                         FeedEventState.uid.in_(uids))
-        .execution_options(populate_existing=True))}
+        .execution_options(populate_existing=True))
+    return {(s.feed_subject_id, s.uid): s for s in rows
+            if s.uid in wanted.get(s.feed_subject_id, ())}
 
 
 def sequenced(kind: str, subject_id: int, events: list[FeedEvent], now: datetime,
               ) -> list[FeedEvent]:
     """The events with SEQUENCE and DTSTAMP that count every change of their words.
     Writes in the caller's transaction (the caller commits)."""
-    if not events:
-        return events
-    digests = {e.uid: digest(e) for e in events}
-    states = _states(kind, subject_id, list(digests))
-    seen: dict[str, tuple[int, datetime | None]] = {
-        uid: (state.bumps, state.changed_at) for uid, state in states.items()}
-    new = [uid for uid in digests if uid not in states]
+    return sequenced_many(kind, {subject_id: events}, now)[subject_id]
+
+
+def sequenced_many(kind: str, feeds: dict[int, list[FeedEvent]], now: datetime,
+                   ) -> dict[int, list[FeedEvent]]:
+    """``sequenced`` for several feeds of one kind at once ({subject id: events}), in
+    one read and at most one insert for them all (sending a group of reminders)."""
+    digests = {(subject, e.uid): digest(e) for subject, events in feeds.items()
+               for e in events}
+    if not digests:
+        return {subject: list(events) for subject, events in feeds.items()}
+    wanted: dict[int, list[str]] = {}
+    for subject, uid in digests:
+        wanted.setdefault(subject, []).append(uid)
+    states = _states(kind, wanted)
+    seen: dict[tuple[int, str], tuple[int, datetime | None]] = {
+        key: (state.bumps, state.changed_at) for key, state in states.items()}
+    new = [key for key in digests if key not in states]
     if new:
         db.session.execute(_insert().values([
-            {"feed_kind": kind, "feed_subject_id": subject_id, "uid": uid,
-             "text_hash": digests[uid], "bumps": 0} for uid in new])
+            {"feed_kind": kind, "feed_subject_id": subject, "uid": uid,
+             "text_hash": digests[subject, uid], "bumps": 0} for subject, uid in new])
             .on_conflict_do_nothing(index_elements=["feed_kind", "feed_subject_id", "uid"]))
         seen.update(dict.fromkeys(new, (0, None)))
-    raced = []
-    for uid, state in states.items():
-        if state.text_hash == digests[uid]:
+    raced: dict[int, list[str]] = {}
+    for key, state in states.items():
+        if state.text_hash == digests[key]:
             continue
         counted = db.session.execute(
             sa.update(FeedEventState)
             .where(FeedEventState.id == state.id, FeedEventState.text_hash == state.text_hash)
-            .values(text_hash=digests[uid], bumps=FeedEventState.bumps + 1, changed_at=now)
+            .values(text_hash=digests[key], bumps=FeedEventState.bumps + 1, changed_at=now)
             .execution_options(synchronize_session=False)).rowcount
-        seen[uid] = (state.bumps + 1, now)
+        seen[key] = (state.bumps + 1, now)
         if not counted:  # another build counted this change first: take its numbers
-            raced.append(uid)
+            raced.setdefault(key[0], []).append(key[1])
     if raced:
-        seen.update({uid: (s.bumps, s.changed_at)
-                     for uid, s in _states(kind, subject_id, raced).items()})
-    out = []
-    for event in events:
-        bumps, changed_at = seen.get(event.uid, (0, None))
-        modified = event.modified
-        if changed_at is not None and as_utc(changed_at) > as_utc(modified):
-            modified = changed_at
-        out.append(replace(event, sequence=event.sequence + bumps, modified=modified))
+        seen.update({key: (s.bumps, s.changed_at) for key, s in _states(kind, raced).items()})
+    out: dict[int, list[FeedEvent]] = {}
+    for subject, events in feeds.items():
+        out[subject] = []
+        for event in events:
+            bumps, changed_at = seen.get((subject, event.uid), (0, None))
+            modified = event.modified
+            if changed_at is not None and as_utc(changed_at) > as_utc(modified):
+                modified = changed_at
+            out[subject].append(replace(event, sequence=event.sequence + bumps,
+                                        modified=modified))
     return out

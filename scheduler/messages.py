@@ -9,6 +9,8 @@ client opted in (``program``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -16,7 +18,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from calendars.build import feed_uid_key, single_event
+from calendars.build import client_session_files, feed_uid_key
 from scheduler.channels import OutgoingMessage
 from scheduler.models import (
     CheckIn,
@@ -85,14 +87,50 @@ def _offer_link(payload: dict[str, Any]) -> str | None:
     return payload.get("url")
 
 
-def contact_for(location: Location | None) -> dict[str, str] | None:
+@dataclass
+class Prepared:
+    """What a group of messages needs, read once for them all: whose calendar app
+    already follows their feed, the .ics of each session email's group session by
+    (client, group session), and (when asked) the site to reach by default."""
+
+    subscribed: frozenset[int]
+    files: dict[tuple[int, int], bytes]
+    _reachable: list[Location | None] = field(default_factory=list)
+
+    def reachable_site(self) -> Location | None:
+        if not self._reachable:
+            self._reachable.append(_first_reachable_site())
+        return self._reachable[0]
+
+
+def _session_email(n: Notification) -> tuple[int, int] | None:
+    session_id = (n.payload or {}).get("group_session_id")
+    if n.channel == "email" and n.kind in SESSION_KINDS and session_id and n.client_id:
+        return n.client_id, int(session_id)
+    return None
+
+
+def prepare(rows: Iterable[Notification], config) -> Prepared:
+    """Load what rendering these notifications attaches, in a few statements."""
+    pairs = {pair for pair in map(_session_email, rows) if pair is not None}
+    subscribed = feed_tokens.subscribed("client", {c for c, _ in pairs})
+    files = client_session_files([(c, s) for c, s in pairs if c not in subscribed],
+                                 config["CLOCK"](), config["POLICY"], feed_uid_key(config))
+    return Prepared(frozenset(subscribed), files)
+
+
+def _first_reachable_site() -> Location | None:
+    return db.session.scalars(sa.select(Location).where(
+        sa.or_(Location.phone != "", Location.reply_to != "")).order_by(Location.id)).first()
+
+
+def contact_for(location: Location | None, prepared: Prepared | None = None,
+                ) -> dict[str, str] | None:
     """Who a client can reach, and how: the site's phone and address for replies
     (the first site that has them when the message is about no site). None when
     no site has either configured, so no message promises a way that does not exist."""
     if location is None or not (location.phone or location.reply_to):
-        location = db.session.scalars(sa.select(Location).where(
-            sa.or_(Location.phone != "", Location.reply_to != "")).order_by(Location.id)
-        ).first()
+        location = prepared.reachable_site() if prepared else _first_reachable_site()
     if location is None:
         return None
     return {"site": location.name, "phone": location.phone or "",
@@ -115,7 +153,7 @@ def _where(location: Location, cohort: Cohort | None) -> str:
     return place
 
 
-def context_for(n: Notification, config) -> dict[str, Any]:
+def context_for(n: Notification, config, prepared: Prepared | None = None) -> dict[str, Any]:
     """The values a message template may use."""
     payload = dict(n.payload or {})
     client = db.session.get(Client, n.client_id) if n.client_id else None
@@ -167,7 +205,7 @@ def context_for(n: Notification, config) -> dict[str, Any]:
             token = unsubscribe_token(config["SECRET_KEY"], client.id, n.channel)
             ctx["unsubscribe_url"] = f"{base}/unsubscribe/{token}"
     if n.staff_id is None:
-        ctx["contact"] = contact_for(location)
+        ctx["contact"] = contact_for(location, prepared)
     if n.kind in WHERE_KINDS and location is not None:
         ctx["where"] = _where(location, cohort)
     if cohort is not None:
@@ -204,12 +242,14 @@ def context_for(n: Notification, config) -> dict[str, Any]:
     return ctx
 
 
-def render(n: Notification, env, config) -> OutgoingMessage:
+def render(n: Notification, env, config, prepared: Prepared | None = None) -> OutgoingMessage:
     """The message for one notification, with the .ics of its group session attached
-    to session emails. ``env`` is the app's Jinja environment."""
+    to session emails. ``env`` is the app's Jinja environment; ``prepared`` (from
+    ``prepare``) when a group is rendered together."""
     if n.kind not in KINDS:
         raise ValueError(f"no templates for kind {n.kind!r}")
-    ctx = context_for(n, config)
+    prepared = prepared or prepare([n], config)
+    ctx = context_for(n, config, prepared)
 
     def text(suffix: str) -> str:
         return env.get_template(f"messages/{n.kind}.{suffix}").render(ctx).strip()
@@ -225,18 +265,15 @@ def render(n: Notification, env, config) -> OutgoingMessage:
     if ctx["unsubscribe_url"]:
         headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
         headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    session_id = (n.payload or {}).get("group_session_id")
-    if n.kind in SESSION_KINDS and session_id and n.client_id:
-        if feed_tokens.subscribed("client", n.client_id):
+    pair = _session_email(n)
+    if pair is not None:
+        if pair[0] in prepared.subscribed:
             # their calendar app follows their feed: an attached copy would be a
             # second entry in a separate collection, and stay at the old time
             ctx["calendar_entry"] = "in_calendar"
-        else:
+        elif pair in prepared.files:
             # the same event, UID, SEQUENCE and wording as in their own feed
-            ics = single_event("client", n.client_id, f"group_session:{session_id}",
-                               config["CLOCK"](), config["POLICY"], feed_uid_key(config))
-            if ics is not None:
-                attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, ics),)
-                ctx["calendar_entry"] = "attached"
+            attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, prepared.files[pair]),)
+            ctx["calendar_entry"] = "attached"
     return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
                            html=text("html"), attachments=attachments, headers=headers)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import joinedload
 
 from scheduler.channels import SendFailed, transport_for
 from scheduler.config import Policy
-from scheduler.messages import render
+from scheduler.messages import prepare, render
 from scheduler.models import (
     CheckIn,
     Client,
@@ -181,7 +181,7 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
         sa.select(Notification).where(Notification.id.in_(ids)).order_by(Notification.id)
         .with_for_update().execution_options(populate_existing=True)).all()
     enrolled, _held = _prefetch(rows)
-    ready = []
+    going = []
     for n in rows:
         if n.status != "claimed" or n.claimed_by != runner or n.sending_at is not None:
             count("skipped")  # the lease ran out and another runner took it over
@@ -199,8 +199,16 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
             n.status, n.claimed_by, n.lease_until, n.updated_at = "pending", None, None, now
             count("deferred")
             continue
+        going.append(n)
+    try:  # what their calendar entries need, read once for them all
+        prepared = prepare(going, config)
+    except Exception:  # a data problem in one: each prepares its own, failing alone
+        log.exception("could not prepare notifications %s together", [n.id for n in going])
+        prepared = None
+    ready = []
+    for n in going:
         try:
-            ready.append((n.id, n.channel, render(n, current_app.jinja_env, config)))
+            ready.append((n.id, n.channel, render(n, current_app.jinja_env, config, prepared)))
         except Exception as exc:  # a template or data problem: staff must look
             log.exception("could not render notification %s", n.id)
             n.status, n.error, n.updated_at = "failed", f"render: {exc}", now

@@ -15,6 +15,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+from collections.abc import Iterable
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -70,13 +71,15 @@ def live(kind: str, subject_id: int, key: str) -> tuple[str | None, datetime | N
             row.created_at)
 
 
-def subscribed(kind: str, subject_id: int) -> bool:
-    """Whether a calendar app keeps this feed's live link (its events are already in
-    the person's calendar)."""
-    return db.session.scalar(sa.select(FeedToken.id).where(
-        FeedToken.kind == kind, FeedToken.subject_id == subject_id,
-        FeedToken.revoked_at.is_(None), FeedToken.subscribed_at.is_not(None)).limit(1)) \
-        is not None
+def subscribed(kind: str, subject_ids: Iterable[int]) -> set[int]:
+    """Which of these feeds a calendar app keeps the live link of (their events are
+    already in the person's calendar)."""
+    ids = set(subject_ids)
+    if not ids:
+        return set()
+    return set(db.session.scalars(sa.select(FeedToken.subject_id).distinct().where(
+        FeedToken.kind == kind, FeedToken.subject_id.in_(ids),
+        FeedToken.revoked_at.is_(None), FeedToken.subscribed_at.is_not(None))))
 
 
 def ensure(kind: str, subject_id: int, now: datetime, key: str) -> str:
