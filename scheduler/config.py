@@ -53,7 +53,7 @@ class Policy:
     # a forming group still short of fresh_min_size this many days after its first
     # member joined is proposed for a merge into a running group with seats, or for
     # opening smaller (with at least fresh_smallest people); staff are told
-    fresh_wait_days: int = 5
+    fresh_wait_days: int = 2
     fresh_smallest: int = 2
     # nobody out of sight: a person waiting to be back in a group hears from the
     # program at least every waiting_note_days (daytime, discreet, they may stop it);

@@ -57,3 +57,17 @@ def test_with_no_room_anywhere_it_opens_smaller_from_two_people():
     assert plan(2, 9, [running(1, seats_taken=8)]).action == "open_smaller"
     assert plan(1, 9, [running(1, seats_taken=8)]) is None
     assert plan(1, 9, [running(1, seats_taken=6)]).action == "merge"
+
+
+def test_by_default_a_group_of_two_is_proposed_on_its_third_day_not_its_second():
+    # measured with the simulator: proposing after 5 days kept fresh groups waiting a
+    # week; after 2 days the p90 of time back fell from 7.4-8.3 to 5.9-6.9 days
+    default = Policy()
+    full = [running(1, seats_taken=8)]
+
+    def proposal(waited_days):
+        return plan_for_stalled(FORMING, 2, NOW - timedelta(days=waited_days), full, NOW,
+                                default)
+
+    assert proposal(1) is None
+    assert proposal(2).action == "open_smaller"
