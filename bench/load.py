@@ -205,21 +205,23 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
         count = [0]
 
         class Counted:
-            """A DBAPI cursor that counts what the app runs on it directly."""
+            """Passes everything to ``inner``; calls of the ``counted`` methods are
+            statements sent: a DBAPI cursor's execute, and libpq's own send_query
+            (the health check's deadline-timed round trip)."""
 
-            def __init__(self, inner):
-                self._inner = inner
+            def __init__(self, inner, counted=("execute", "executemany")):
+                self._inner, self._counted = inner, counted
 
             def __getattr__(self, name):
-                return getattr(self._inner, name)
+                found = getattr(self._inner, name)
+                if name not in self._counted:
+                    return found
 
-            def execute(self, *args, **kwargs):
-                count[0] += 1
-                return self._inner.execute(*args, **kwargs)
+                def counting(*args, **kwargs):
+                    count[0] += 1
+                    return found(*args, **kwargs)
 
-            def executemany(self, *args, **kwargs):
-                count[0] += 1
-                return self._inner.executemany(*args, **kwargs)
+                return counting
 
         class CountedConnection:
             def __init__(self, inner):
@@ -230,6 +232,14 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
 
             def cursor(self, *args, **kwargs):
                 return Counted(self._inner.cursor(*args, **kwargs))
+
+            @property
+            def dbapi_connection(self):
+                return CountedConnection(self._inner.dbapi_connection)
+
+            @property
+            def pgconn(self):
+                return Counted(self._inner.pgconn, ("send_query",))
 
         # every engine (the session's and the reads bind); SQLAlchemy's own
         # connections come through raw_connection too, so this counts everything

@@ -9,6 +9,9 @@ away and the query tried once more on a fresh one.
 
 from __future__ import annotations
 
+import select
+import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from scheduler.models import db
@@ -68,3 +71,64 @@ def listening_connection():
     connection = proxied.dbapi_connection
     connection.autocommit = True
     return connection
+
+
+# a round trip that must be given up on at a deadline, when it cannot be timed in the
+# caller's thread (a connection still to be made may hang in connect): a probe thread
+_probes = ThreadPoolExecutor(max_workers=2, thread_name_prefix="healthz")
+
+
+def answers_within(budget: float, on=None) -> bool:
+    """Whether the database answers one round trip (``SELECT 1``) within ``budget``
+    seconds (the health check). On PostgreSQL with a pooled connection at hand, the
+    query is sent and its answer awaited on the socket with that deadline, in this
+    thread; otherwise (SQLite, or no idle connection, so one must be made, or the
+    idle one turned out dead) it runs in a probe thread given up on at the deadline."""
+    engine = on if on is not None else db.engines[BIND]
+    deadline = time.monotonic() + budget
+    if engine.dialect.name == "postgresql" and engine.pool.checkedin():
+        connection, answered = engine.raw_connection(), None
+        try:
+            answered = _select_one(connection.dbapi_connection.pgconn, deadline)
+        except engine.dialect.loaded_dbapi.Error:
+            answered = None  # a connection the server dropped: a fresh one, below
+        finally:
+            if answered is not True:
+                connection.invalidate()  # its state is unknown: never reused
+            connection.close()
+        if answered is not None:
+            return answered
+    try:
+        _probes.submit(fetch_one, "SELECT 1", (), engine).result(
+            timeout=max(deadline - time.monotonic(), 0))
+    except Exception:  # any driver's "cannot connect", or no answer in time
+        return False
+    return True
+
+
+def _select_one(pgconn, deadline: float) -> bool | None:
+    """``SELECT 1`` over libpq's non-blocking calls: True when answered, False when
+    the deadline passed first, None when the connection failed (the server closed it)."""
+    pgconn.send_query(b"SELECT 1")
+    while pgconn.flush():
+        if not _ready(pgconn.socket, deadline, write=True):
+            return False
+    while True:
+        pgconn.consume_input()
+        if not pgconn.is_busy():
+            break
+        if not _ready(pgconn.socket, deadline):
+            return False
+    results = []
+    while (result := pgconn.get_result()) is not None:
+        results.append(result.ntuples)
+    return True if results == [1] else None  # an error result has no rows
+
+
+def _ready(fd: int, deadline: float, write: bool = False) -> bool:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return False
+    poller = select.poll()
+    poller.register(fd, select.POLLOUT if write else select.POLLIN)
+    return bool(poller.poll(remaining * 1000))

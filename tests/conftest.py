@@ -95,10 +95,35 @@ def app(database_url, clock):
     with app.app_context():
         _empty_all_tables(db)
         yield app
-        app.extensions["feed_watch"].close()
+    close_app(app)
+
+
+def close_app(app) -> None:
+    """Close what an app opened: the feed watch's listening connection and every pooled
+    connection (PostgreSQL warns of a connection dropped while open)."""
+    from scheduler.models import db
+
+    app.extensions["feed_watch"].close()
+    with app.app_context():
         db.session.remove()
         for engine in db.engines.values():
             engine.dispose()
+
+
+@pytest.fixture
+def make_app():
+    """``make_app(config)``: an app of the test's own settings, closed after it."""
+    from scheduler.app import create_app
+
+    made = []
+
+    def make(config: dict):
+        made.append(create_app({"TESTING": True, "SECRET_KEY": "test-secret", **config}))
+        return made[-1]
+
+    yield make
+    for app in made:
+        close_app(app)
 
 
 @pytest.fixture

@@ -1,7 +1,8 @@
 """Servers that never deliver, for the suite's deadline tests and bench/chaos.py: an
 SMTP server that never finishes its greeting (a byte every ``every`` seconds, each
-inside any per-read timeout), and a server that accepts and says nothing at all (a
-hung database)."""
+inside any per-read timeout), a server that accepts and says nothing at all (a
+hung database), and a proxy to a real server that can be told to stop passing
+anything on (a database that hangs after connections were made)."""
 
 from __future__ import annotations
 
@@ -63,4 +64,45 @@ def silent_server() -> Iterator[int]:
         stop.set()
         for conn in held:
             conn.close()
+        listener.close()
+
+
+@contextlib.contextmanager
+def freezable_proxy(port: int) -> Iterator[tuple[int, threading.Event]]:
+    """(the port of a proxy to 127.0.0.1:``port``, an event): once the event is set,
+    the proxy passes nothing more either way and keeps every connection open."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    listener.settimeout(0.2)
+    frozen, stop = threading.Event(), threading.Event()
+    held: list[socket.socket] = []
+
+    def pipe(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while not stop.is_set():
+                data = source.recv(65536)
+                if not data:
+                    break
+                while frozen.is_set() and not stop.is_set():
+                    stop.wait(0.05)
+                sink.sendall(data)
+
+    def accept() -> None:
+        while not stop.is_set():
+            with contextlib.suppress(OSError):
+                client = listener.accept()[0]
+                server = socket.create_connection(("127.0.0.1", port))
+                held.extend((client, server))
+                for a, b in ((client, server), (server, client)):
+                    threading.Thread(target=pipe, args=(a, b), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    try:
+        yield listener.getsockname()[1], frozen
+    finally:
+        stop.set()
+        for conn in held:
+            with contextlib.suppress(OSError):
+                conn.close()
         listener.close()

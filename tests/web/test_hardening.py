@@ -75,3 +75,18 @@ def test_the_demo_is_refused_in_production(app):
     app.config["REGROUP_ENV"] = "production"
     result = app.test_cli_runner().invoke(args=["demo", "load"])
     assert result.exit_code != 0 and "not loaded in production" in result.output
+
+
+def test_the_limiter_runs_on_every_address_but_those_polled_all_day(database_url, make_app):
+    from unittest import mock
+
+    from flask_limiter import Limiter
+
+    with mock.patch.object(Limiter, "_check_request_limit", autospec=True) as check:
+        app = make_app({"SQLALCHEMY_DATABASE_URI": database_url})
+        web = app.test_client()
+        for path in ("/healthz", "/feeds/not-a-token.ics"):
+            web.get(path)
+        assert check.call_count == 0
+        web.get("/come-back")
+        assert check.call_count == 1
