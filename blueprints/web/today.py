@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
+from markupsafe import Markup
 
 from blueprints.web import allow, bp
 from blueprints.web.helpers import audited, date_arg, now, policy
@@ -22,10 +23,26 @@ def today():
     if sessions:
         audited("read", "today", None, group_sessions=sessions)
     return render_template("console/today.html", days=days, day=day, today=current,
-                           statuses=ATTENDANCE_STATUSES, started_by=now(),
+                           mark_choices=mark_choices, started_by=now(),
                            days_back=policy().attendance_days_back,
                            long_waits=outreach.long_wait_count(now(), policy()),
                            alert_days=policy().waiting_alert_days)
+
+
+def mark_choices(session_id: int, client_id: int, mark: str | None) -> Markup:
+    """One roster line's attendance choices, a radio and its label per status. Written
+    here in one pass: in the template each of a line's three dozen values was escaped
+    on its own, a third of Today's time at ten times the demo. Every value is ours
+    (two integers and the fixed status words), none typed by a person."""
+    session_id, client_id = int(session_id), int(client_id)
+    choices = []
+    for status in ATTENDANCE_STATUSES:
+        ident = f"m-{session_id}-{client_id}-{status}"
+        checked = " checked" if mark == status else ""
+        choices.append(f'<input type="radio" id="{ident}" name="client-{client_id}" '
+                       f'value="{status}"{checked}>\n'
+                       f'<label for="{ident}">{status.capitalize()}</label>')
+    return Markup("\n".join(choices))
 
 
 @bp.post("/group-sessions/<int:session_id>/attendance")

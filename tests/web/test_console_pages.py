@@ -113,7 +113,15 @@ def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db
                                  {f"client-{client.id}": "present"})
     assert response.status_code == 302
     assert db.session.scalars(sa.select(Attendance.status)).one() == "present"
-    assert 'data-mark="present"' in console.get("/").get_data(as_text=True)
+    page = console.get("/").get_data(as_text=True)
+    assert 'data-mark="present"' in page
+    # the saved mark is the chosen radio, and each choice has its label
+    for status in ("present", "late", "excused", "absent"):
+        ident = f"m-{gs.id}-{client.id}-{status}"
+        checked = " checked" if status == "present" else ""
+        assert (f'<input type="radio" id="{ident}" name="client-{client.id}" '
+                f'value="{status}"{checked}>') in page
+        assert f'<label for="{ident}">{status.capitalize()}</label>' in page
 
 
 def test_a_clinician_may_take_attendance(console_as, build, db, clock):
