@@ -23,12 +23,14 @@ from flask import (
 )
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
+from markupsafe import Markup
 
 from blueprints.web.helpers import flush_audit
 from scheduler.errors import DomainError
 from scheduler.models import ROLES, StaffUser, db
 from scheduler.security import may_read_clinical
 from scheduler.services import outreach
+from scheduler.services.console import Seats
 from scheduler.services.staff import staff_for_session
 
 bp = Blueprint("web", __name__)
@@ -183,6 +185,23 @@ def init_web(app) -> None:
     for name in PAGES:
         import_module(f"blueprints.web.{name}")
     app.register_blueprint(bp)
+
+
+@bp.app_template_global("seats_bar")
+def seats_bar(seats: Seats) -> Markup:
+    """A group's seats as a bar, with the same in words for screen readers. Written in
+    one pass (a page at ten times the demo draws three hundred of these; as a macro,
+    each was a dozen escaped values). Every value is a number."""
+    taken, offered, free, capacity = (int(seats.taken), int(seats.offered), int(seats.free),
+                                      int(seats.capacity))
+    return Markup(
+        f'<div class="seats" role="img" aria-label="{taken} taken, {offered} offered, '
+        f'{free} free of {capacity}">\n  <div class="bar" aria-hidden="true">\n'
+        f'    <span class="taken" style="width: {float(seats.percent(taken))}%"></span>'
+        f'<span class="offered" style="width: {float(seats.percent(offered))}%"></span>\n'
+        f'  </div>\n  <span class="seat-text"><span class="nw"><strong>{free} free</strong> '
+        f'of {capacity}</span> <span class="nw muted">{taken} taken · {offered} offered'
+        f'</span></span>\n</div>')
 
 
 @bp.app_template_filter("local_time")
