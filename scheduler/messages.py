@@ -10,8 +10,9 @@ client opted in (``program``).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -95,12 +96,10 @@ class Prepared:
 
     subscribed: frozenset[int]
     files: dict[tuple[int, int], bytes]
-    _reachable: list[Location | None] = field(default_factory=list)
 
+    @cached_property
     def reachable_site(self) -> Location | None:
-        if not self._reachable:
-            self._reachable.append(_first_reachable_site())
-        return self._reachable[0]
+        return _first_reachable_site()
 
 
 def _session_email(n: Notification) -> tuple[int, int] | None:
@@ -130,7 +129,7 @@ def contact_for(location: Location | None, prepared: Prepared | None = None,
     (the first site that has them when the message is about no site). None when
     no site has either configured, so no message promises a way that does not exist."""
     if location is None or not (location.phone or location.reply_to):
-        location = prepared.reachable_site() if prepared else _first_reachable_site()
+        location = prepared.reachable_site if prepared else _first_reachable_site()
     if location is None:
         return None
     return {"site": location.name, "phone": location.phone or "",
