@@ -131,8 +131,8 @@ def closed_windows_open(cohort_ids: list[int], day: date, policy: Policy) -> dic
     """``closed_window_open`` for many closed cohorts in one query."""
     if not cohort_ids:
         return {}
-    last = last_session_to_join_column(policy.closed_join_until_session)
-    rows = db.session.execute(sa.select(Cohort.id, last).where(Cohort.id.in_(cohort_ids)))
+    column = last_session_to_join_column(policy.closed_join_until_session)
+    rows = db.session.execute(sa.select(Cohort.id, column).where(Cohort.id.in_(cohort_ids)))
     return {cid: closed_window_open(last, day) for cid, last in rows}
 
 
