@@ -22,8 +22,14 @@ sys.stdin.read()
 controller.stop()
 '''
 
+# offers PIPELINING, as Postfix and the large mail providers do (aiosmtpd does not say
+# so itself, but it reads commands in order from its stream, so it takes them)
 DISCARD = '''
 class Handler:
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        return responses[:-1] + ["250-PIPELINING"] + responses[-1:]
+
     async def handle_DATA(self, server, session, envelope):
         return "250 OK"
 '''

@@ -1,18 +1,24 @@
 """Transports: how a rendered message leaves the building.
 
-Each transport has ``send(message) -> str`` returning a provider reference and
+Each transport has ``send(message) -> str`` returning a provider reference; it
 raises ``SendFailed`` when the provider refused or could not be reached (the
-message did not go). ``transport_for(channel, config)`` picks one from config:
-email by SMTP when SMTP_HOST is set, SMS through the HTTP gateway when
-SMS_GATEWAY_URL is set, otherwise (development) the file channel, which writes
-every message under OUTBOX_DIR and logs it.
+message did not go) and ``MaybeSent`` when the message was handed over but no
+answer came (it may have gone: trying again could send it twice).
+``send_each(transport, items)`` sends many, settling each as sent, failed or
+unknown; SMTP pipelines them where the server offers it.
+``transport_for(channel, config)`` picks one from config: email by SMTP when
+SMTP_HOST is set, SMS through the HTTP gateway when SMS_GATEWAY_URL is set,
+otherwise (development) the file channel, which writes every message under
+OUTBOX_DIR and logs it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import io
 import json
 import logging
+import re
 import smtplib
 import socket
 import ssl
@@ -21,10 +27,11 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.charset import QP, Charset
 from email.encoders import encode_base64
+from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
 from email.mime.base import MIMEBase
@@ -33,12 +40,18 @@ from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger("regroup.outbox")
 
 
 class SendFailed(Exception):
     """The provider did not take the message; it was not sent."""
+
+
+class MaybeSent(Exception):
+    """The message was handed over and the provider's answer never came: it may
+    have gone, so it must not be sent again without a person looking."""
 
 
 @dataclass(frozen=True)
@@ -186,6 +199,21 @@ class _Watchdog:
                 self._expire()
 
 
+_LONE_DOT = re.compile(rb"(?m)^\.")  # doubled in DATA, as smtplib does
+
+
+@dataclass(frozen=True)
+class _Wire:
+    envelope: tuple[bytes, bytes, bytes]  # MAIL FROM, RCPT TO, DATA
+    content: bytes  # lone dots doubled, ending in the lone dot
+    message_id: str
+    utf8: bool
+
+
+def _refused(code: int, reply: bytes) -> str:
+    return f"SMTP {code}: {reply.decode('utf-8', 'replace')}"
+
+
 class SmtpEmail:
     """Email over SMTP (optionally STARTTLS and a login), one connection kept open
     across the messages of a run: a connection idle longer than ``idle_seconds``
@@ -224,6 +252,7 @@ class SmtpEmail:
                     smtp.starttls(context=ssl.create_default_context())
                 if self.username:
                     smtp.login(self.username, self.password or "")
+                smtp.ehlo_or_helo_if_needed()
             except BaseException:
                 smtp.close()
                 raise
@@ -231,22 +260,108 @@ class SmtpEmail:
         return self._smtp
 
     def send(self, message: OutgoingMessage) -> str:
+        [(_, status, detail)] = self.send_all([(None, message)])
+        if status == "sent":
+            return detail
+        raise (MaybeSent if status == "unknown" else SendFailed)(detail)
+
+    def send_all(self, items: Iterable[tuple[Any, OutgoingMessage]],
+                 ) -> Iterator[tuple[Any, str, str]]:
+        """Send each (key, message) in turn, yielding (key, status, detail) as each is
+        settled: ``sent`` (detail: its Message-ID), ``failed`` (refused or never
+        handed over: safe to try again) or ``unknown`` (its content went out and no
+        answer came).
+
+        ``items`` is drawn one ahead: the next message is built while the server
+        reads this one. Where the server offers PIPELINING (RFC 2920), the next
+        message's envelope goes right behind this one's content and both answers
+        are read together: one exchange per message instead of four. Each message
+        still has its own deadline and its own outcome."""
+        wires = ((key, self._wire(message)) for key, message in items)
+        current, opened = next(wires, None), False  # opened: its envelope is written
+        while current is not None:
+            key, wire = current
+            following, pulled, stage = None, False, "connect"
+            self._timed_out = False
+            self._watchdog.arm(self.message_seconds)
+            try:
+                smtp = self._smtp if opened else self._connection()
+                pipelining = smtp.has_extn("pipelining")
+                stage = "envelope"
+                refusal = self._open(smtp, wire, pipelining, written=opened)
+                if refusal is None:
+                    stage = "content"
+                    smtp.send(wire.content)
+                    following, pulled = next(wires, None), True
+                    opened = (pipelining and following is not None
+                              and (not following[1].utf8 or smtp.has_extn("smtputf8")))
+                    if opened:
+                        smtp.send(b"".join(following[1].envelope))
+                    code, reply = smtp.getreply()
+                    result = (("sent", wire.message_id) if code == 250
+                              else ("failed", _refused(code, reply)))
+                else:
+                    result = ("failed", refusal)
+            except (OSError, smtplib.SMTPException) as exc:
+                timed_out = self._timed_out
+                self.close()
+                opened = False
+                why = (f"no answer within {self.message_seconds:g} s for this message"
+                       if timed_out else str(exc))
+                result = (("unknown", f"SMTP: the message went out and no answer came "
+                                      f"({why}); it may have gone")
+                          if stage == "content" else ("failed", f"SMTP: {why}"))
+            finally:
+                self._watchdog.disarm()
+                self._used = time.monotonic()
+            yield key, *result
+            if not pulled:
+                following, opened = next(wires, None), False
+            current = following
+
+    def _wire(self, message: OutgoingMessage) -> _Wire:
+        """The message as SMTP carries it, built as ``smtplib.send_message`` would."""
         email = build_email(message, self.mail_from)
-        self._timed_out = False
-        self._watchdog.arm(self.message_seconds)
-        try:
-            self._connection().send_message(email)
-        except (OSError, smtplib.SMTPException) as exc:
-            timed_out = self._timed_out
-            self.close()
-            if timed_out:
-                raise SendFailed(f"SMTP: no answer within {self.message_seconds:g} s "
-                                 "for this message") from exc
-            raise SendFailed(f"SMTP: {exc}") from exc
-        finally:
-            self._watchdog.disarm()
-            self._used = time.monotonic()
-        return str(email["Message-ID"])
+        sender = parseaddr(self.mail_from)[1] or self.mail_from
+        to = parseaddr(message.to)[1] or message.to
+        utf8 = not (sender + to).isascii()
+        out = io.BytesIO()
+        BytesGenerator(out, policy=email.policy.clone(utf8=True) if utf8 else None).flatten(
+            email, linesep="\r\n")
+        content = _LONE_DOT.sub(b"..", out.getvalue())
+        if not content.endswith(b"\r\n"):
+            content += b"\r\n"
+        options = " SMTPUTF8 BODY=8BITMIME" if utf8 else ""
+        return _Wire(envelope=(f"MAIL FROM:<{sender}>{options}\r\n".encode(),
+                               f"RCPT TO:<{to}>\r\n".encode(), b"DATA\r\n"),
+                     content=content + b".\r\n", message_id=str(email["Message-ID"]),
+                     utf8=utf8)
+
+    @staticmethod
+    def _open(smtp: smtplib.SMTP, wire: _Wire, pipelining: bool, written: bool,
+              ) -> str | None:
+        """Begin the message's mail transaction: None when the server waits for its
+        content, else why not (and the transaction is ended)."""
+        if wire.utf8 and not smtp.has_extn("smtputf8"):
+            return "SMTP: the mail server does not take international addresses"
+        replies = []
+        if pipelining:
+            if not written:
+                smtp.send(b"".join(wire.envelope))
+            replies = [smtp.getreply() for _ in wire.envelope]
+        else:
+            for command in wire.envelope:
+                smtp.send(command)
+                replies.append(smtp.getreply())
+                if replies[-1][0] not in (250, 251, 354):
+                    break
+        if [code for code, _ in replies] in ([250, 250, 354], [250, 251, 354]):
+            return None
+        if replies[-1][0] == 354:  # DATA taken with no recipient: end it empty (RFC 2920)
+            smtp.send(b".\r\n")
+            smtp.getreply()
+        smtp.rset()
+        return _refused(*next(r for r in replies if r[0] not in (250, 251, 354)))
 
     def _cut(self) -> None:
         """The message's time is up: shut the socket so the blocked call returns."""
@@ -346,3 +461,20 @@ def transport_for(channel: str, config: Mapping):
                          "SMS_GATEWAY_URL)")
     return FileChannel(config.get("OUTBOX_DIR") or "instance/outbox",
                        config.get("MAIL_FROM") or "no-reply@localhost")
+
+
+def send_each(transport: Any, items: Iterable[tuple[Any, OutgoingMessage]],
+              ) -> Iterator[tuple[Any, str, str]]:
+    """(key, status, detail) for each (key, message) as it is settled: ``sent``,
+    ``failed`` (it did not go) or ``unknown`` (it may have gone). A transport with
+    ``send_all`` (SMTP) sends them its own way; any other, one ``send`` at a time."""
+    if hasattr(transport, "send_all"):
+        yield from transport.send_all(items)
+        return
+    for key, message in items:
+        try:
+            yield key, "sent", transport.send(message)
+        except MaybeSent as exc:
+            yield key, "unknown", str(exc)
+        except SendFailed as exc:
+            yield key, "failed", str(exc)

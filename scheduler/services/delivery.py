@@ -31,7 +31,7 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import joinedload
 
-from scheduler.channels import SendFailed, transport_for
+from scheduler.channels import send_each, transport_for
 from scheduler.config import Policy
 from scheduler.messages import prepare, render
 from scheduler.models import (
@@ -225,22 +225,30 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
             .execution_options(synchronize_session=False)))
     db.session.commit()
     _pause_point("before_send")
-    sent, failed, later = [], [], []
-    for nid, channel, message in ready:
-        if nid not in marked:
-            count("skipped")
-            continue
-        if deadline is not None and time.monotonic() > deadline:
-            later.append(nid)  # the run is out of time: never handed over, so safe
-            continue
-        try:
-            transport = transports.get(channel)
-            if transport is None:
-                transport = transports[channel] = transport_for(channel, config)
-            transport.send(message)
-            sent.append(nid)
-        except SendFailed as exc:
-            failed.append((nid, str(exc)))
+    sent, failed, unsure, later = [], [], [], []
+
+    def due(channel: str):  # drawn as the transport sends: the run's time is checked late
+        for nid, kind, message in ready:
+            if kind != channel:
+                continue
+            if nid not in marked:
+                count("skipped")
+            elif deadline is not None and time.monotonic() > deadline:
+                later.append(nid)  # the run is out of time: never handed over, so safe
+            else:
+                yield nid, message
+
+    for channel in dict.fromkeys(kind for _, kind, _ in ready):
+        transport = transports.get(channel)
+        if transport is None:
+            transport = transports[channel] = transport_for(channel, config)
+        for nid, status, detail in send_each(transport, due(channel)):
+            if status == "sent":
+                sent.append(nid)
+            elif status == "unknown":
+                unsure.append((nid, detail))
+            else:
+                failed.append((nid, detail))
     _pause_point("after_send")
     if sent:
         db.session.execute(
@@ -251,6 +259,12 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
         outcomes["sent"] = outcomes.get("sent", 0) + len(sent)
     for nid, error in failed:
         count(_failed(nid, now, policy, error))
+    for nid, error in unsure:  # handed over, unanswered: staff look; never sent twice
+        db.session.execute(
+            _update(Notification.id == nid, Notification.claimed_by == runner)
+            .values(status="unknown", error=error[:2000], attempts=Notification.attempts + 1,
+                    lease_until=None, updated_at=now))
+        count("unknown")
     if later:
         db.session.execute(
             _update(Notification.id.in_(later), Notification.claimed_by == runner)
