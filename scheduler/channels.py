@@ -14,6 +14,7 @@ OUTBOX_DIR and logs it.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import io
 import json
@@ -210,6 +211,29 @@ class _Wire:
     utf8: bool
 
 
+class _Ahead:
+    """An iterator's items, drawn ahead of use on request."""
+
+    def __init__(self, items: Iterable):
+        self._items, self._built = iter(items), collections.deque()
+
+    def fill(self, count: int) -> None:
+        """Draw until ``count`` items wait (or there are no more)."""
+        while len(self._built) < count:
+            item = next(self._items, None)
+            if item is None:
+                return
+            self._built.append(item)
+
+    def peek(self):
+        self.fill(1)
+        return self._built[0] if self._built else None
+
+    def pop(self):
+        self.fill(1)
+        return self._built.popleft() if self._built else None
+
+
 def _refused(code: int, reply: bytes) -> str:
     return f"SMTP {code}: {reply.decode('utf-8', 'replace')}"
 
@@ -272,16 +296,17 @@ class SmtpEmail:
         handed over: safe to try again) or ``unknown`` (its content went out and no
         answer came).
 
-        ``items`` is drawn one ahead: the next message is built while the server
-        reads this one. Where the server offers PIPELINING (RFC 2920), the next
-        message's envelope goes right behind this one's content and both answers
-        are read together: one exchange per message instead of four. Each message
-        still has its own deadline and its own outcome."""
-        wires = ((key, self._wire(message)) for key, message in items)
-        current, opened = next(wires, None), False  # opened: its envelope is written
-        while current is not None:
+        ``items`` is drawn ahead: the next message is built while the server reads
+        this one. Where the server offers PIPELINING (RFC 2920), the next message's
+        envelope goes in the same write as this one's content, and the message
+        after it is built while the server reads both: one exchange per message
+        instead of four, and the server's work overlaps ours. Each message still
+        has its own deadline and its own outcome."""
+        ahead = _Ahead((key, self._wire(message)) for key, message in items)
+        opened = False  # the current message's envelope is already written
+        while (current := ahead.pop()) is not None:
             key, wire = current
-            following, pulled, stage = None, False, "connect"
+            stage = "connect"
             self._timed_out = False
             self._watchdog.arm(self.message_seconds)
             try:
@@ -289,14 +314,15 @@ class SmtpEmail:
                 pipelining = smtp.has_extn("pipelining")
                 stage = "envelope"
                 refusal = self._open(smtp, wire, pipelining, written=opened)
+                opened = False
                 if refusal is None:
                     stage = "content"
-                    smtp.send(wire.content)
-                    following, pulled = next(wires, None), True
-                    opened = (pipelining and following is not None
-                              and (not following[1].utf8 or smtp.has_extn("smtputf8")))
-                    if opened:
-                        smtp.send(b"".join(following[1].envelope))
+                    following = ahead.peek() if pipelining else None
+                    opened = following is not None and (
+                        not following[1].utf8 or smtp.has_extn("smtputf8"))
+                    smtp.send(wire.content + (b"".join(following[1].envelope)
+                                              if opened else b""))
+                    ahead.fill(2 if opened else 1)  # built while the server reads
                     code, reply = smtp.getreply()
                     result = (("sent", wire.message_id) if code == 250
                               else ("failed", _refused(code, reply)))
@@ -315,9 +341,6 @@ class SmtpEmail:
                 self._watchdog.disarm()
                 self._used = time.monotonic()
             yield key, *result
-            if not pulled:
-                following, opened = next(wires, None), False
-            current = following
 
     def _wire(self, message: OutgoingMessage) -> _Wire:
         """The message as SMTP carries it, built as ``smtplib.send_message`` would."""

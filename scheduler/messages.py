@@ -241,38 +241,65 @@ def context_for(n: Notification, config, prepared: Prepared | None = None) -> di
     return ctx
 
 
-def render(n: Notification, env, config, prepared: Prepared | None = None) -> OutgoingMessage:
-    """The message for one notification, with the .ics of its group session attached
-    to session emails. ``env`` is the app's Jinja environment; ``prepared`` (from
-    ``prepare``) when a group is rendered together."""
+@dataclass(frozen=True)
+class Draft:
+    """A message decided but not yet worded: who it goes to, by which channel, the
+    values its templates use, its headers and attachment. Wording it (``word``)
+    reads nothing from the database, so a run words each message while the mail
+    server reads the last one."""
+    notification_id: int
+    kind: str
+    channel: str
+    to: str
+    ctx: dict[str, Any]
+    headers: dict[str, str]
+    attachments: tuple[tuple[str, str, bytes], ...]
+
+
+def draft(n: Notification, config, prepared: Prepared | None = None) -> Draft:
+    """Decide one notification's message from the database: ``prepared`` (from
+    ``prepare``) when a group is drafted together."""
     if n.kind not in KINDS:
         raise ValueError(f"no templates for kind {n.kind!r}")
     prepared = prepared or prepare([n], config)
     ctx = context_for(n, config, prepared)
-
-    def text(suffix: str) -> str:
-        return env.get_template(f"messages/{n.kind}.{suffix}").render(ctx).strip()
-
-    subject = " ".join(text("subject.txt").split())
     attachments: tuple = ()
     headers: dict[str, str] = {}
-    if n.channel == "sms":
-        return OutgoingMessage(n.id, "sms", n.recipient, subject, text("sms.txt"),
-                               sms=text("sms.txt"))
-    if ctx["contact"] and ctx["contact"]["email"]:
-        headers["Reply-To"] = ctx["contact"]["email"]
-    if ctx["unsubscribe_url"]:
-        headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
-        headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    pair = _session_email(n)
-    if pair is not None:
-        if pair[0] in prepared.subscribed:
-            # their calendar app follows their feed: an attached copy would be a
-            # second entry in a separate collection, and stay at the old time
-            ctx["calendar_entry"] = "in_calendar"
-        elif pair in prepared.files:
-            # the same event, UID, SEQUENCE and wording as in their own feed
-            attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, prepared.files[pair]),)
-            ctx["calendar_entry"] = "attached"
-    return OutgoingMessage(n.id, n.channel, n.recipient, subject, text("txt"),
-                           html=text("html"), attachments=attachments, headers=headers)
+    if n.channel != "sms":
+        if ctx["contact"] and ctx["contact"]["email"]:
+            headers["Reply-To"] = ctx["contact"]["email"]
+        if ctx["unsubscribe_url"]:
+            headers["List-Unsubscribe"] = f"<{ctx['unsubscribe_url']}>"
+            headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        pair = _session_email(n)
+        if pair is not None:
+            if pair[0] in prepared.subscribed:
+                # their calendar app follows their feed: an attached copy would be a
+                # second entry in a separate collection, and stay at the old time
+                ctx["calendar_entry"] = "in_calendar"
+            elif pair in prepared.files:
+                # the same event, UID, SEQUENCE and wording as in their own feed
+                attachments = ((ATTACHMENT_NAME, ATTACHMENT_TYPE, prepared.files[pair]),)
+                ctx["calendar_entry"] = "attached"
+    return Draft(n.id, n.kind, n.channel, n.recipient, ctx, headers, attachments)
+
+
+def word(d: Draft, env) -> OutgoingMessage:
+    """The message in words, from its templates (``env`` is the app's Jinja
+    environment): no database."""
+
+    def text(suffix: str) -> str:
+        return env.get_template(f"messages/{d.kind}.{suffix}").render(d.ctx).strip()
+
+    subject = " ".join(text("subject.txt").split())
+    if d.channel == "sms":
+        sms = text("sms.txt")
+        return OutgoingMessage(d.notification_id, "sms", d.to, subject, sms, sms=sms)
+    return OutgoingMessage(d.notification_id, d.channel, d.to, subject, text("txt"),
+                           html=text("html"), attachments=d.attachments, headers=d.headers)
+
+
+def render(n: Notification, env, config, prepared: Prepared | None = None) -> OutgoingMessage:
+    """The message for one notification, with the .ics of its group session attached
+    to session emails: ``word(draft(...))``."""
+    return word(draft(n, config, prepared), env)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import joinedload
 
 from scheduler.channels import send_each, transport_for
 from scheduler.config import Policy
-from scheduler.messages import prepare, render
+from scheduler.messages import draft, prepare, word
 from scheduler.models import (
     CheckIn,
     Client,
@@ -208,9 +208,9 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
     ready = []
     for n in going:
         try:
-            ready.append((n.id, n.channel, render(n, current_app.jinja_env, config, prepared)))
-        except Exception as exc:  # a template or data problem: staff must look
-            log.exception("could not render notification %s", n.id)
+            ready.append((n.id, n.channel, draft(n, config, prepared)))
+        except Exception as exc:  # a data problem: staff must look
+            log.exception("could not draft notification %s", n.id)
             n.status, n.error, n.updated_at = "failed", f"render: {exc}", now
             count("failed")
     marked: set[int] = set()
@@ -225,10 +225,10 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
             .execution_options(synchronize_session=False)))
     db.session.commit()
     _pause_point("before_send")
-    sent, failed, unsure, later = [], [], [], []
+    sent, failed, unsure, later, unworded = [], [], [], [], []
 
-    def due(channel: str):  # drawn as the transport sends: the run's time is checked late
-        for nid, kind, message in ready:
+    def due(channel: str):  # drawn as the transport sends: each worded while the last goes
+        for nid, kind, drafted in ready:
             if kind != channel:
                 continue
             if nid not in marked:
@@ -236,6 +236,12 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
             elif deadline is not None and time.monotonic() > deadline:
                 later.append(nid)  # the run is out of time: never handed over, so safe
             else:
+                try:
+                    message = word(drafted, current_app.jinja_env)
+                except Exception as exc:  # a template problem: never handed over
+                    log.exception("could not render notification %s", nid)
+                    unworded.append((nid, f"render: {exc}"))
+                    continue
                 yield nid, message
 
     for channel in dict.fromkeys(kind for _, kind, _ in ready):
@@ -259,6 +265,12 @@ def deliver_group(ids: list[int], runner: str, now: datetime, policy: Policy, co
         outcomes["sent"] = outcomes.get("sent", 0) + len(sent)
     for nid, error in failed:
         count(_failed(nid, now, policy, error))
+    for nid, error in unworded:  # staff must look: trying again would fail the same way
+        db.session.execute(
+            _update(Notification.id == nid, Notification.claimed_by == runner)
+            .values(status="failed", error=error[:2000], sending_at=None, lease_until=None,
+                    updated_at=now))
+        count("failed")
     for nid, error in unsure:  # handed over, unanswered: staff look; never sent twice
         db.session.execute(
             _update(Notification.id == nid, Notification.claimed_by == runner)

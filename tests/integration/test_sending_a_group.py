@@ -126,3 +126,27 @@ def test_a_reminder_whose_entry_cannot_be_built_fails_alone_and_the_rest_go_out(
     counts = delivery.send_due(clock(), policy)
     assert (counts.get("sent"), counts.get("failed")) == (2, 1)
     assert sorted(to[0] for to, _raw in smtp.messages) == sorted(p.email for p in others)
+
+
+def test_a_reminder_whose_words_cannot_be_written_fails_alone_and_is_not_left_unknown(
+        app, build, clock, policy, smtp, monkeypatch):  # noqa: F811
+    from scheduler.models import Notification
+
+    broken, *others = people_with_reminders(build, clock, 3)
+    real = delivery.word
+
+    def word(drafted, env):
+        if drafted.to == broken.email:
+            raise ValueError("a template that cannot be written")
+        return real(drafted, env)
+
+    monkeypatch.setattr(delivery, "word", word)
+    outbox.plan_reminders(clock(), policy)
+    clock.set(utc(2026, 11, 30, 21, 0))
+    counts = delivery.send_due(clock(), policy)
+    assert (counts.get("sent"), counts.get("failed")) == (2, 1)
+    assert sorted(to[0] for to, _raw in smtp.messages) == sorted(p.email for p in others)
+    row = db.session.scalars(sa.select(Notification).where(
+        Notification.recipient == broken.email, Notification.kind == "reminder")).one()
+    assert (row.status, row.sending_at) == ("failed", None)
+    assert row.error.startswith("render: a template that cannot be written")
