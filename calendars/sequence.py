@@ -72,10 +72,13 @@ def sequenced_many(kind: str, feeds: dict[int, list[FeedEvent]], now: datetime,
         key: (state.bumps, state.changed_at) for key, state in states.items()}
     new = [key for key in digests if key not in states]
     if new:
-        db.session.execute(_insert().values([
-            {"feed_kind": kind, "feed_subject_id": subject, "uid": uid,
-             "text_hash": digests[subject, uid], "bumps": 0} for subject, uid in new])
-            .on_conflict_do_nothing(index_elements=["feed_kind", "feed_subject_id", "uid"]))
+        # one cached statement with many parameter sets (SQLAlchemy batches them into
+        # multi-row INSERTs), not a new statement to compile for every set of rows
+        db.session.execute(
+            _insert().on_conflict_do_nothing(
+                index_elements=["feed_kind", "feed_subject_id", "uid"]),
+            [{"feed_kind": kind, "feed_subject_id": subject, "uid": uid,
+              "text_hash": digests[subject, uid], "bumps": 0} for subject, uid in new])
         seen.update(dict.fromkeys(new, (0, None)))
     raced: dict[int, list[str]] = {}
     for key, state in states.items():
