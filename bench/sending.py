@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 from datetime import timedelta
-from email.policy import SMTP
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -37,7 +36,7 @@ from scratch import recreate_pg  # noqa: E402
 from smtp_sink import start_sink  # noqa: E402
 
 from scheduler.app import create_app  # noqa: E402
-from scheduler.channels import build_email  # noqa: E402
+from scheduler.channels import email_bytes  # noqa: E402
 from scheduler.messages import render  # noqa: E402
 from scheduler.models import Notification, db  # noqa: E402
 
@@ -61,8 +60,8 @@ def rendered_bytes(app) -> list[tuple[str, list[str], bytes]]:
     out = []
     for n in db.session.scalars(sa.select(Notification).order_by(Notification.id)):
         message = render(n, app.jinja_env, app.config)
-        email = build_email(message, app.config["MAIL_FROM"])
-        out.append((app.config["MAIL_FROM"], [message.to], email.as_bytes(policy=SMTP)))
+        data, _ = email_bytes(message, app.config["MAIL_FROM"])
+        out.append((app.config["MAIL_FROM"], [message.to], data))
     db.session.rollback()
     return out
 

@@ -14,9 +14,9 @@ OUTBOX_DIR and logs it.
 
 from __future__ import annotations
 
+import base64
 import collections
 import contextlib
-import io
 import json
 import logging
 import re
@@ -31,13 +31,8 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from email.charset import QP, Charset
-from email.encoders import encode_base64
-from email.generator import BytesGenerator
 from email.header import Header
 from email.message import Message
-from email.mime.base import MIMEBase
-from email.mime.multipart import MIMEMultipart
-from email.mime.text import MIMEText
 from email.policy import compat32
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -104,37 +99,62 @@ def _boundary() -> str:
     return f"=_{uuid.uuid4().hex}"
 
 
-def build_email(message: OutgoingMessage, mail_from: str) -> Message:
-    """The MIME message: text (and HTML) alternatives, then attachments as files.
+_WIRE_POLICY = _POLICY.clone(linesep="\r\n")
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_FROM_LINE = re.compile(r"^From ", re.MULTILINE)  # as mbox-safe generators write it
 
-    Built with the classic ``email.mime`` classes: the same structure as the
-    ``EmailMessage`` API gives, at a fraction of its cost per message (its header
-    objects parse every value), which matters when a run sends thousands."""
-    body: Message = MIMEText(message.text, "plain", _UTF8_QP, policy=_POLICY)
+
+def _part(headers: list[tuple[str, Any]], body: bytes) -> bytes:
+    return "".join(_WIRE_POLICY.fold(name, value) for name, value in headers).encode() + (
+        b"\r\n" + body)
+
+
+def _text_part(text: str, subtype: str) -> tuple[list[tuple[str, Any]], bytes]:
+    body = _FROM_LINE.sub(">From ", _UTF8_QP.body_encode(text))
+    return ([("Content-Type", f'text/{subtype}; charset="utf-8"'), ("MIME-Version", "1.0"),
+             ("Content-Transfer-Encoding", "quoted-printable")],
+            _NEWLINE.sub("\r\n", body).encode("ascii"))
+
+
+def _multipart(subtype: str, parts: list[bytes]) -> tuple[list[tuple[str, Any]], bytes]:
+    boundary = _boundary()
+    dash = f"--{boundary}".encode()
+    return ([("Content-Type", f'multipart/{subtype}; boundary="{boundary}"'),
+             ("MIME-Version", "1.0")],
+            dash + b"\r\n" + (b"\r\n" + dash + b"\r\n").join(parts)
+            + b"\r\n" + dash + b"--\r\n")
+
+
+def _attachment(filename: str, mime: str, data: bytes) -> bytes:
+    encoded = base64.encodebytes(data)
+    disposition = Message()
+    disposition.add_header("Content-Disposition", "attachment", filename=filename)
+    return _part([("Content-Type", mime), ("MIME-Version", "1.0"),
+                  ("Content-Transfer-Encoding", "base64"),
+                  ("Content-Disposition", disposition["Content-Disposition"])],
+                 encoded.replace(b"\n", b"\r\n"))
+
+
+def email_bytes(message: OutgoingMessage, mail_from: str) -> tuple[bytes, str]:
+    """The message as it goes on the wire (CRLF line ends), and its Message-ID: text
+    (and HTML) alternatives, then attachments as files.
+
+    Written in one pass, byte for byte what the standard library's ``email.mime``
+    classes and generator write for the same message (tests/unit/test_email_build.py
+    holds them side by side), at a fraction of their cost: a run sends thousands."""
+    headers, body = _text_part(message.text, "plain")
     if message.html:
-        alternatives = MIMEMultipart("alternative", _boundary(), policy=_POLICY)
-        alternatives.attach(body)
-        alternatives.attach(MIMEText(message.html, "html", _UTF8_QP, policy=_POLICY))
-        body = alternatives
+        headers, body = _multipart("alternative", [
+            _part(headers, body), _part(*_text_part(message.html, "html"))])
     if message.attachments:
-        mixed = MIMEMultipart("mixed", _boundary(), policy=_POLICY)
-        mixed.attach(body)
-        for filename, mime, data in message.attachments:
-            maintype, subtype = mime.split("/", 1)
-            part = MIMEBase(maintype, subtype, policy=_POLICY)
-            part.set_payload(data)
-            encode_base64(part)
-            part.add_header("Content-Disposition", "attachment", filename=filename)
-            mixed.attach(part)
-        body = mixed
-    body["From"] = _address(mail_from)
-    body["To"] = _address(message.to)
-    body["Subject"] = _header(message.subject)
-    body["Date"] = formatdate(localtime=False)
-    body["Message-ID"] = make_msgid(domain="regroup.local")
-    for name, value in message.headers.items():
-        body[name] = _header(value)
-    return body
+        headers, body = _multipart("mixed", [_part(headers, body)] + [
+            _attachment(*attached) for attached in message.attachments])
+    message_id = make_msgid(domain="regroup.local")
+    headers += [("From", _address(mail_from)), ("To", _address(message.to)),
+                ("Subject", _header(message.subject)),
+                ("Date", formatdate(localtime=False)), ("Message-ID", message_id)]
+    headers += [(name, _header(value)) for name, value in message.headers.items()]
+    return _part(headers, body), message_id
 
 
 class _WatchedSMTP(smtplib.SMTP):
@@ -343,22 +363,18 @@ class SmtpEmail:
             yield key, *result
 
     def _wire(self, message: OutgoingMessage) -> _Wire:
-        """The message as SMTP carries it, built as ``smtplib.send_message`` would."""
-        email = build_email(message, self.mail_from)
+        """The message as SMTP carries it."""
+        data, message_id = email_bytes(message, self.mail_from)
         sender = parseaddr(self.mail_from)[1] or self.mail_from
         to = parseaddr(message.to)[1] or message.to
         utf8 = not (sender + to).isascii()
-        out = io.BytesIO()
-        BytesGenerator(out, policy=email.policy.clone(utf8=True) if utf8 else None).flatten(
-            email, linesep="\r\n")
-        content = _LONE_DOT.sub(b"..", out.getvalue())
+        content = _LONE_DOT.sub(b"..", data)
         if not content.endswith(b"\r\n"):
             content += b"\r\n"
         options = " SMTPUTF8 BODY=8BITMIME" if utf8 else ""
         return _Wire(envelope=(f"MAIL FROM:<{sender}>{options}\r\n".encode(),
                                f"RCPT TO:<{to}>\r\n".encode(), b"DATA\r\n"),
-                     content=content + b".\r\n", message_id=str(email["Message-ID"]),
-                     utf8=utf8)
+                     content=content + b".\r\n", message_id=message_id, utf8=utf8)
 
     @staticmethod
     def _open(smtp: smtplib.SMTP, wire: _Wire, pipelining: bool, written: bool,
@@ -449,7 +465,7 @@ class FileChannel:
             path.write_text(f"To: {message.to}\n\n{message.sms or message.text}\n")
         else:
             path = self.directory / f"{stem}.eml"
-            path.write_bytes(bytes(build_email(message, self.mail_from)))
+            path.write_bytes(email_bytes(message, self.mail_from)[0])
         log.info("%s to %s: %s (%s)", message.channel, message.to, message.subject, path)
         return ref
 
