@@ -219,7 +219,9 @@ def _copy_in(cursor, values: list[tuple]) -> int:
     cursor.execute(f"INSERT INTO notification ({cols}) SELECT {cols} FROM "
                    "notification_incoming ON CONFLICT (key) DO NOTHING")
     added = max(cursor.rowcount or 0, 0)
-    cursor.execute("DELETE FROM notification_incoming")
+    # TRUNCATE, not DELETE: deleted rows would stay as dead tuples that every later
+    # chunk's INSERT ... SELECT scans again (a third of planning's time at 360,000)
+    cursor.execute("TRUNCATE notification_incoming")
     return added
 
 
