@@ -189,3 +189,26 @@ def test_someone_who_gave_only_a_phone_number_gets_group_and_check_in_reminders_
     for n in group + check_in:
         text = render(n, app.jinja_env, app.config).sms
         assert text and len(text) <= 320
+
+
+def test_planning_in_many_bulk_chunks_writes_each_reminder_once_with_its_own_values(
+        build, clock, policy, monkeypatch):
+    # small chunks, so even this program goes through several bulk loads (COPY on
+    # PostgreSQL), each after the last one's incoming rows were cleared
+    monkeypatch.setattr(outbox, "INSERT_CHUNK", 3)
+    monkeypatch.setattr(outbox, "COPY_FROM", 2)
+    clock.set(utc(2026, 11, 29, 15, 0))
+    cohort = build.cohort()
+    people = [build.client(email=f"p{n}@example.test", phone=f"617555010{n}",
+                           reminder_channels=["email", "sms"]) for n in range(4)]
+    for person in people:
+        build.enroll(person, cohort, joined_on=date(2026, 11, 2))
+    assert outbox.plan_reminders(clock(), policy) == 16
+    planned = rows(kind="reminder")
+    assert len(planned) == len({n.key for n in planned}) == 16
+    for person in people:
+        mine = [n for n in planned if n.client_id == person.id]
+        assert {(n.channel, n.recipient) for n in mine} == {
+            ("email", person.email), ("sms", person.phone)}
+        assert {n.payload["lead_minutes"] for n in mine} == {1440, 120}
+    assert outbox.plan_reminders(clock(), policy) == 0
