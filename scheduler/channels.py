@@ -400,7 +400,8 @@ class SmtpEmail:
             smtp.send(b".\r\n")
             smtp.getreply()
         smtp.rset()
-        return _refused(*next(r for r in replies if r[0] not in (250, 251, 354)))
+        return _refused(*next((r for r in replies if r[0] not in (250, 251, 354)),
+                              replies[-1]))
 
     def _cut(self) -> None:
         """The message's time is up: shut the socket so the blocked call returns."""

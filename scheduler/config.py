@@ -41,11 +41,13 @@ class Policy:
     )
     # coming back (placement.py): how many groups with seats to offer, how many full
     # groups to offer a waitlist place in,
-    # how many days' notice a fresh group of returners gets when it opens, and the
-    # weekly pattern a new fresh group starts with (staff may change it before opening)
+    # how many hours' notice a fresh group of returners gets when it opens (its first
+    # session is the first one at least this far away: opened in the morning, an
+    # evening group meets that evening), and the weekly pattern a new fresh group
+    # starts with (staff may change it before opening)
     join_options: int = 5
     waitlist_options: int = 3
-    fresh_notice_days: int = 1
+    fresh_notice_hours: int = 6
     # self-booked check-ins: published times are offered from this many hours ahead
     self_check_in_notice_hours: int = 2
     # a fresh group ranks with the seats open now only when it would start this soon

@@ -72,13 +72,18 @@ def occurrences(pattern: Pattern, first: date, last: date) -> Iterator[Occurrenc
         day += timedelta(days=1)
 
 
-def next_start_date(pattern: Pattern, on_or_after: date) -> date:
-    """The first pattern day on or after ``on_or_after``."""
-    for offset in range(7):
-        day = on_or_after + timedelta(days=offset)
+def first_meeting(pattern: Pattern, not_before: datetime) -> Occurrence:
+    """The pattern's first occurrence starting at or after the instant ``not_before``
+    (notice counted in real hours, whatever the clocks do meanwhile)."""
+    if not pattern.weekday_numbers:
+        raise ValueError("a pattern needs at least one weekday")
+    day = not_before.astimezone(pattern.tz).date()
+    while True:
         if day.weekday() in pattern.weekday_numbers:
-            return day
-    raise ValueError("a pattern needs at least one weekday")
+            found = occurrence(pattern, day)
+            if found.starts_at >= not_before:
+                return found
+        day += timedelta(days=1)
 
 
 DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",

@@ -57,7 +57,7 @@ from scheduler.models import (
     WaitlistEntry,
     db,
 )
-from scheduler.schedule import Pattern, daypart_of, next_start_date, occurrence
+from scheduler.schedule import Occurrence, Pattern, daypart_of, first_meeting
 from scheduler.seats import closed_window_open
 from scheduler.services import feed_tokens, notices, outbox
 from scheduler.services.clients import email_key, find_by_contact, new_client, phone_key
@@ -497,13 +497,14 @@ def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, .
 def _estimated_start(weekdays: tuple[str, ...], start: time, minutes: int, tz: str,
                      now: datetime, policy: Policy) -> datetime:
     """When a forming cohort would first meet if it opened now."""
-    pattern = Pattern(weekdays, start, minutes, ZoneInfo(tz))
-    day = next_start_date(pattern, _open_from(now, tz, policy))
-    return occurrence(pattern, day).starts_at
+    return _first_meeting(Pattern(weekdays, start, minutes, ZoneInfo(tz)), now,
+                          policy).starts_at
 
 
-def _open_from(now: datetime, tz: str, policy: Policy) -> date:
-    return local_today(now, ZoneInfo(tz)) + timedelta(days=policy.fresh_notice_days)
+def _first_meeting(pattern: Pattern, now: datetime, policy: Policy) -> Occurrence:
+    """A fresh group opened now first meets at its first session at least
+    ``fresh_notice_hours`` away: the same evening when opened in the morning."""
+    return first_meeting(pattern, now + timedelta(hours=policy.fresh_notice_hours))
 
 
 def _answers(reentry: Reentry | None) -> placement.Answers:
@@ -870,16 +871,15 @@ def open_forming(cohort_id: int, staff_id: int | None, now: datetime, policy: Po
             "open it early to start anyway")
     if len(members) > cohort.capacity:
         raise NoSeatLeft(f"{cohort.name} has more people than seats", field="capacity")
-    tz = cohort.location.timezone
-    starts_on = next_start_date(pattern_of(cohort), _open_from(now, tz, policy))
+    first = _first_meeting(pattern_of(cohort), now, policy)
+    starts_on = first.occurs_on
     cohort.starts_on, cohort.status, cohort.opened_at = starts_on, "running", now
     cohort.updated_at = now
     db.session.flush()
     materialise(cohort, now, policy)
     db.session.flush()
     made = _enroll_members(members, cohort, starts_on, now, policy)
-    first = occurrence(pattern_of(cohort), starts_on).starts_at
-    _tell_members(members, cohort, first, now)
+    _tell_members(members, cohort, first.starts_at, now)
     db.session.add(AuditEvent(at=now, staff_id=staff_id, action="cohort_opened",
                               entity="cohort", entity_id=cohort.id,
                               detail={"members": len(members), "early": early,

@@ -311,7 +311,8 @@ def test_opening_a_ready_cohort_enrolls_members_makes_sessions_and_tells_them(
     placed = _fresh(build, clock, location, 4)
     cohort_id = placed[0].forming_member.cohort_id
     cohort, made = returns.open_forming(cohort_id, None, clock(), build.policy)
-    assert cohort.status == "running" and cohort.starts_on == date(2026, 12, 2)
+    # opened at 10 AM on a Monday: the evening group first meets that evening
+    assert cohort.status == "running" and cohort.starts_on == date(2026, 11, 30)
     assert {e.client_id for e in made} == {p.forming_member.client_id for p in placed}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(GroupSession).where(
         GroupSession.cohort_id == cohort_id)) > 0
@@ -471,3 +472,17 @@ def test_the_same_new_person_asking_from_many_tabs_at_once_becomes_one_client(ap
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Client)) == 1
     [request] = db.session.scalars(sa.select(ReturnRequest)).all()
     assert request.contacts == 8
+
+
+def test_a_cohort_opened_too_late_for_tonight_first_meets_at_its_next_session(
+        db, build, clock):
+    location = build.location()
+    placed = _fresh(build, clock, location, 4)
+    clock.set(datetime(2026, 11, 30, 18, 30, tzinfo=UTC))  # 1:30 PM: under six hours to 6 PM
+    cohort, made = returns.open_forming(placed[0].forming_member.cohort_id, None, clock(),
+                                        build.policy)
+    first = db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort.id).order_by(GroupSession.starts_at)).first()
+    assert cohort.starts_on == first.occurs_on > date(2026, 11, 30)
+    assert first.starts_at - clock() >= timedelta(hours=build.policy.fresh_notice_hours)
+    assert {e.joined_on for e in made} == {first.occurs_on}

@@ -1,13 +1,13 @@
 """Weekly patterns become UTC instants that keep local wall-clock time."""
 
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from scheduler.schedule import (
     ExistingSession,
     Pattern,
     daypart_of,
-    next_start_date,
+    first_meeting,
     occurrences,
     plan_sessions,
 )
@@ -47,9 +47,31 @@ def test_a_session_spanning_the_spring_change_lasts_its_real_minutes():
     assert only.ends_at.astimezone(NY).time() == time(5, 0)
 
 
-def test_next_start_date_is_the_first_pattern_day_on_or_after():
-    assert next_start_date(EVENING, date(2026, 12, 4)) == date(2026, 12, 7)
-    assert next_start_date(EVENING, date(2026, 12, 2)) == date(2026, 12, 2)
+def test_the_first_meeting_is_the_first_one_starting_at_or_after_the_notice():
+    # Monday Nov 30 2026: 10 AM with six hours' notice is still in time for 6 PM
+    assert first_meeting(EVENING, utc(2026, 11, 30, 21, 0)).starts_at == utc(2026, 11, 30, 23)
+    assert first_meeting(EVENING, utc(2026, 11, 30, 23, 0)).occurs_on == date(2026, 11, 30)
+    # past 6 PM (in New York) it is Wednesday's, then Thursday's, then next Monday's
+    assert first_meeting(EVENING, utc(2026, 11, 30, 23, 1)).occurs_on == date(2026, 12, 2)
+    assert first_meeting(EVENING, utc(2026, 12, 3, 23, 30)).occurs_on == date(2026, 12, 7)
+    # 8 PM Wednesday in New York is already Thursday in UTC: Thursday's still counts
+    assert first_meeting(EVENING, utc(2026, 12, 3, 1, 0)).occurs_on == date(2026, 12, 3)
+
+
+def test_notice_is_counted_in_real_hours_across_both_clock_changes():
+    sunday_nine = Pattern(("sun",), time(9, 0), 180, NY)
+    # spring: 21 real hours after Saturday noon EST is 10 AM EDT, past Sunday's 9 AM
+    saturday_noon = datetime(2026, 3, 7, 12, 0, tzinfo=NY).astimezone(UTC)
+    assert first_meeting(sunday_nine, saturday_noon + timedelta(hours=21)).occurs_on == (
+        date(2026, 3, 15))
+    assert first_meeting(sunday_nine, saturday_noon + timedelta(hours=20)).occurs_on == (
+        date(2026, 3, 8))
+    # fall: 22 real hours after Saturday noon EDT is 9 AM EST, just in time
+    saturday_noon = datetime(2026, 10, 31, 12, 0, tzinfo=NY).astimezone(UTC)
+    assert first_meeting(sunday_nine, saturday_noon + timedelta(hours=22)).occurs_on == (
+        date(2026, 11, 1))
+    assert first_meeting(sunday_nine, saturday_noon + timedelta(hours=23)).occurs_on == (
+        date(2026, 11, 8))
 
 
 def test_daypart_follows_the_start_hour():
