@@ -226,9 +226,11 @@ def seat_client(client_id: int, cohort_id: int, now: datetime, policy: Policy, *
     if own is not None and own.status == "active":
         raise AlreadyEnrolled("This client is already in this group")
     own_hold = own is not None and holds_seat(own.status, own.hold_until, now)
-    if own is None and not takes_people(cohort, now, policy, joined_on):
-        raise CohortNotOpen(f"{cohort.name} is a closed group past its "
-                            f"{_ordinal(policy.closed_join_until_session)} session")
+    if own is None:
+        joined_on = joined_on or starting_day(cohort, now)
+        if not takes_people(cohort, now, policy, joined_on):
+            raise CohortNotOpen(f"{cohort.name} is a closed group past its "
+                                f"{_ordinal(policy.closed_join_until_session)} session")
     if not (holding_offer or own_hold) and seats_taken(cohort.id, now) >= cohort.capacity:
         raise NoSeatLeft(f"{cohort.name} has no seat left", field="cohort_id")
     if own is not None:
@@ -241,7 +243,7 @@ def seat_client(client_id: int, cohort_id: int, now: datetime, policy: Policy, *
         return Seated(own, True, holding_offer and own_hold)
     enrollment = Enrollment(
         client_id=client_id, cohort_id=cohort_id, status="active",
-        joined_on=joined_on or local_today(now, ZoneInfo(cohort.location.timezone)),
+        joined_on=joined_on,
         credited_sessions=credited_sessions, return_request_id=return_request_id,
         created_at=now, updated_at=now)
     db.session.add(enrollment)
@@ -251,6 +253,19 @@ def seat_client(client_id: int, cohort_id: int, now: datetime, policy: Policy, *
     except IntegrityError as exc:
         raise AlreadyEnrolled("This client is already in this group") from exc
     return Seated(enrollment, False, False)
+
+
+def starting_day(cohort: Cohort, now: datetime) -> date:
+    """The day a new member's place begins: the day of the group's first session not
+    yet begun, so someone seated while a session is on, or after the day's session,
+    is not on that session's roster (nor marked absent from it); today when no
+    session lies ahead."""
+    first = db.session.scalar(
+        sa.select(GroupSession.occurs_on)
+        .where(GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled",
+               GroupSession.starts_at > now)
+        .order_by(GroupSession.starts_at).limit(1))
+    return first or local_today(now, ZoneInfo(cohort.location.timezone))
 
 
 def _ordinal(n: int) -> str:

@@ -1,7 +1,7 @@
 """Seats: capacity holds under concurrency, pauses hold a seat, completion frees one."""
 
 import threading
-from datetime import date
+from datetime import date, time
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +14,7 @@ from scheduler.errors import (
     NoSeatLeft,
 )
 from scheduler.models import Enrollment, GroupSession
-from scheduler.services import cohorts, enrollments
+from scheduler.services import cohorts, console, enrollments, notices
 from scheduler.services.seats import seats_taken
 
 
@@ -125,3 +125,26 @@ def test_thirty_parallel_enrollments_for_five_seats_leave_exactly_five(app, db, 
     active = db.session.scalar(sa.select(sa.func.count()).select_from(Enrollment).where(
         Enrollment.cohort_id == cohort_id, Enrollment.status == "active"))
     assert active == 5
+
+
+def test_a_person_seated_after_the_days_session_began_starts_at_the_next_one(
+        db, build, clock):
+    # Monday 10:00 in Boston; the morning group met at 9:30 and is still in the room
+    morning = build.cohort(weekdays=["mon", "wed"], start_time=time(9, 30))
+    person = build.client(email="late@example.org")
+    enrollment = build.enroll(person, morning)
+    assert enrollment.joined_on == date(2026, 12, 2)
+    first = notices.first_session(morning.id, clock(), enrollment.joined_on)
+    assert first.occurs_on == date(2026, 12, 2)
+    [boston] = console.today(clock())
+    [session_today] = boston.sessions
+    assert person.id not in {line.client.id for line in session_today.lines}
+
+
+def test_a_person_seated_before_the_days_session_starts_tonight(db, build, clock):
+    evening = build.cohort(weekdays=["mon", "wed"], start_time=time(18, 0))
+    enrollment = build.enroll(build.client(email="early@example.org"), evening)
+    assert enrollment.joined_on == date(2026, 11, 30)
+    [boston] = console.today(clock())
+    [session_tonight] = boston.sessions
+    assert enrollment.client_id in {line.client.id for line in session_tonight.lines}

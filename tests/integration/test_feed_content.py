@@ -156,10 +156,10 @@ def test_a_pattern_change_moves_future_sessions_and_keeps_past_ones(build, app, 
 
 def test_a_client_who_switched_cohorts_sees_each_group_only_while_they_were_in_it(
         build, app, db, clock):
-    old, new = build.cohort(), build.cohort(weekdays=["tue"], start_time=time(10, 0))
+    old, new = build.cohort(), build.cohort(weekdays=["tue"], start_time=time(11, 0))
     client = build.client()
     first = build.enroll(client, old, joined_on=date(2026, 11, 2))
-    clock.advance(days=1)  # Tue Dec 1
+    clock.advance(days=1)  # Tue Dec 1, 10 AM: the new group meets at 11
     enrollments.change_status(first.id, "moved", clock(), build.policy)
     build.enroll(client, new)
     shown = set(raw_events(client_bytes(client.id, app)))
