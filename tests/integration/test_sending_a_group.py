@@ -107,6 +107,15 @@ def test_in_one_group_only_the_person_whose_calendar_follows_their_feed_gets_no_
         "group-session.ics"]
 
 
+def only_the_broken_one_fails(clock, policy, inbox, others) -> None:
+    """Tomorrow's reminders go out together: one fails, the others arrive."""
+    outbox.plan_reminders(clock(), policy)
+    clock.set(utc(2026, 11, 30, 21, 0))
+    counts = delivery.send_due(clock(), policy)
+    assert (counts.get("sent"), counts.get("failed")) == (2, 1)
+    assert sorted(to[0] for to, _raw in inbox.messages) == sorted(p.email for p in others)
+
+
 def test_a_reminder_whose_entry_cannot_be_built_fails_alone_and_the_rest_go_out(
         app, build, clock, policy, smtp, monkeypatch):  # noqa: F811
     from scheduler import messages
@@ -121,11 +130,7 @@ def test_a_reminder_whose_entry_cannot_be_built_fails_alone_and_the_rest_go_out(
         return real(pairs, *args)
 
     monkeypatch.setattr(messages, "client_session_files", files)
-    outbox.plan_reminders(clock(), policy)
-    clock.set(utc(2026, 11, 30, 21, 0))
-    counts = delivery.send_due(clock(), policy)
-    assert (counts.get("sent"), counts.get("failed")) == (2, 1)
-    assert sorted(to[0] for to, _raw in smtp.messages) == sorted(p.email for p in others)
+    only_the_broken_one_fails(clock, policy, smtp, others)
 
 
 def test_a_reminder_whose_words_cannot_be_written_fails_alone_and_is_not_left_unknown(
@@ -141,11 +146,7 @@ def test_a_reminder_whose_words_cannot_be_written_fails_alone_and_is_not_left_un
         return real(drafted, env)
 
     monkeypatch.setattr(delivery, "word", word)
-    outbox.plan_reminders(clock(), policy)
-    clock.set(utc(2026, 11, 30, 21, 0))
-    counts = delivery.send_due(clock(), policy)
-    assert (counts.get("sent"), counts.get("failed")) == (2, 1)
-    assert sorted(to[0] for to, _raw in smtp.messages) == sorted(p.email for p in others)
+    only_the_broken_one_fails(clock, policy, smtp, others)
     row = db.session.scalars(sa.select(Notification).where(
         Notification.recipient == broken.email, Notification.kind == "reminder")).one()
     assert (row.status, row.sending_at) == ("failed", None)
