@@ -85,6 +85,10 @@ class Person:
     drifting: bool = False  # has stopped coming; absent until they come back
     returner: bool = False
     first_back_pending: bool = False
+    back_at: datetime | None = None  # when their place (back) in a group began
+
+    def seated(self, now: datetime, first_back: bool = True) -> None:
+        self.first_back_pending, self.back_at = first_back, now
 
 
 @dataclass
@@ -368,6 +372,8 @@ class World:
                 person = self.people.get(e.client_id)
                 if person is None:
                     continue
+                if person.back_at is not None and as_utc(s.starts_at) < person.back_at:
+                    continue  # it began before they had their place back: not theirs
                 if person.drifting:
                     status = "absent"
                 elif person.first_back_pending:
@@ -448,7 +454,7 @@ class World:
                                      self.policy)
                 person = self.people.get(offer.client_id)
                 if enrolled is not None and person is not None:
-                    person.first_back_pending = person.returner
+                    person.seated(now, first_back=person.returner)
                     person.drifting = False
             else:
                 self._try("offer passed", waitlist.decline_offer, token, now, keep_place=True)
@@ -498,7 +504,7 @@ class World:
             if done is not None:
                 for m in view.members:
                     if m.client_id in self.people:
-                        self.people[m.client_id].first_back_pending = True
+                        self.people[m.client_id].seated(now)
 
     def book_call(self, return_id: int, now: datetime) -> None:
         day = self.working_day_after(now.astimezone(TZ).date(),
@@ -573,7 +579,7 @@ class World:
         if placed is not None and placed.enrollment is not None:
             person = self.people.get(placed.enrollment.client_id)
             if person is not None:
-                person.first_back_pending = True
+                person.seated(now)
 
     def _try(self, what: str, fn, *args, **kwargs):
         try:
