@@ -441,10 +441,17 @@ class HttpSmsGateway:
             "Content-Type": "application/json",
             **({"Authorization": f"Bearer {self.key}"} if self.key else {})})
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:
-                answer = response.read().decode("utf-8", "replace")
-        except (OSError, urllib.error.URLError) as exc:
+            response = urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.URLError as exc:  # unreached, cut off mid-request, or "no"
             raise SendFailed(f"SMS gateway: {exc}") from exc
+        except OSError as exc:  # the request went out whole; no answer came back
+            raise MaybeSent(f"SMS gateway: the text went out and no answer came ({exc}); "
+                            "it may have gone") from exc
+        with response:
+            try:
+                answer = response.read().decode("utf-8", "replace")
+            except OSError:  # it said yes; only its reference for the text is lost
+                answer = ""
         try:
             return str(json.loads(answer).get("id", ""))
         except (ValueError, AttributeError):

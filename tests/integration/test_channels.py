@@ -270,3 +270,27 @@ def test_a_server_that_trickles_bytes_cannot_hold_a_message_past_its_deadline():
         sender = SmtpEmail("127.0.0.1", port, timeout=5, message_seconds=1)
         with pytest.raises(SendFailed, match="no answer within 1 s"):
             sender.send(message)
+
+
+def test_a_text_the_gateway_took_without_answering_may_have_gone_and_is_not_retried():
+    """The request went out whole and the answer never came: the gateway may have
+    sent the text, so it is not tried again on its own."""
+    from scheduler.channels import HttpSmsGateway, MaybeSent
+    from tests.trickle import silent_server
+
+    text = OutgoingMessage(notification_id=1, channel="sms", to="+16175550100",
+                           subject="", text="See you tomorrow", sms="See you tomorrow")
+    with silent_server() as port:
+        gateway = HttpSmsGateway(f"http://127.0.0.1:{port}/messages", timeout=0.5)
+        with pytest.raises(MaybeSent, match="may have gone"):
+            gateway.send(text)
+
+
+def test_a_gateway_that_cannot_be_reached_leaves_the_text_to_try_again():
+    from scheduler.channels import HttpSmsGateway
+
+    text = OutgoingMessage(notification_id=1, channel="sms", to="+16175550100",
+                           subject="", text="See you tomorrow", sms="See you tomorrow")
+    gateway = HttpSmsGateway(f"http://127.0.0.1:{free_port()}/messages", timeout=0.5)
+    with pytest.raises(SendFailed, match="SMS gateway"):
+        gateway.send(text)
