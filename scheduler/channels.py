@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import http.client
 import json
 import logging
 import re
@@ -444,13 +445,13 @@ class HttpSmsGateway:
             response = urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.URLError as exc:  # unreached, cut off mid-request, or "no"
             raise SendFailed(f"SMS gateway: {exc}") from exc
-        except OSError as exc:  # the request went out whole; no answer came back
+        except (OSError, http.client.HTTPException) as exc:  # sent whole; no (clear) answer
             raise MaybeSent(f"SMS gateway: the text went out and no answer came ({exc}); "
                             "it may have gone") from exc
         with response:
             try:
                 answer = response.read().decode("utf-8", "replace")
-            except OSError:  # it said yes; only its reference for the text is lost
+            except (OSError, http.client.HTTPException):  # it said yes; only its id is lost
                 answer = ""
         try:
             return str(json.loads(answer).get("id", ""))
