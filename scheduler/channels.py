@@ -17,6 +17,7 @@ from __future__ import annotations
 import base64
 import collections
 import contextlib
+import functools
 import http.client
 import json
 import logging
@@ -126,14 +127,20 @@ def _multipart(subtype: str, parts: list[bytes]) -> tuple[list[tuple[str, Any]],
             + b"\r\n" + dash + b"--\r\n")
 
 
-def _attachment(filename: str, mime: str, data: bytes) -> bytes:
-    encoded = base64.encodebytes(data)
+@functools.lru_cache(maxsize=64)
+def _disposition(filename: str) -> str:
+    """``attachment; filename=...`` as the standard library quotes or encodes it (the
+    same few file names every message: worked out once each)."""
     disposition = Message()
     disposition.add_header("Content-Disposition", "attachment", filename=filename)
+    return disposition["Content-Disposition"]
+
+
+def _attachment(filename: str, mime: str, data: bytes) -> bytes:
     return _part([("Content-Type", mime), ("MIME-Version", "1.0"),
                   ("Content-Transfer-Encoding", "base64"),
-                  ("Content-Disposition", disposition["Content-Disposition"])],
-                 encoded.replace(b"\n", b"\r\n"))
+                  ("Content-Disposition", _disposition(filename))],
+                 base64.encodebytes(data).replace(b"\n", b"\r\n"))
 
 
 def email_bytes(message: OutgoingMessage, mail_from: str) -> tuple[bytes, str]:
@@ -276,6 +283,7 @@ class SmtpEmail:
         self.message_seconds = message_seconds
         self.username, self.password, self.starttls = username, password, starttls
         self.mail_from, self.idle_seconds = mail_from, idle_seconds
+        self._sender = parseaddr(mail_from)[1] or mail_from  # the envelope's MAIL FROM
         self._smtp: smtplib.SMTP | None = None
         self._connecting: socket.socket | None = None
         self._used = 0.0
@@ -366,8 +374,7 @@ class SmtpEmail:
     def _wire(self, message: OutgoingMessage) -> _Wire:
         """The message as SMTP carries it."""
         data, message_id = email_bytes(message, self.mail_from)
-        sender = parseaddr(self.mail_from)[1] or self.mail_from
-        to = parseaddr(message.to)[1] or message.to
+        sender, to = self._sender, parseaddr(message.to)[1] or message.to
         utf8 = not (sender + to).isascii()
         content = _LONE_DOT.sub(b"..", data)
         if not content.endswith(b"\r\n"):
