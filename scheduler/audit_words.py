@@ -34,6 +34,7 @@ VERBS = {
     "feed_token.revoke": "turned off", "calendar_link.send": "sent the calendar link to",
     "return_request.link": "linked a request to",
     "check_in.self_booked": "picked a check-in time for",
+    "check_in.slot_booked": "booked an open check-in time for",
     "check_in_slot.publish": "published", "check_in_slot.withdraw": "took down",
     "cohort_opened": "opened", "forming_merged": "merged", "waitlist.move_up": "moved up",
     "waitlist.remove": "took off the list", "enrollment.credit": "changed the credit of",

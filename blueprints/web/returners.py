@@ -27,7 +27,7 @@ from scheduler.models import (
     ReturnRequest,
     db,
 )
-from scheduler.services import clients, console, outreach, reports
+from scheduler.services import checkins, clients, console, outreach, reports
 from scheduler.services import returns as service
 from scheduler.services.common import get
 from scheduler.timeutil import human_when, local_instant, to_local
@@ -42,6 +42,7 @@ KIND_WORDS = {"resume": "Pick up in the same group", "join": "Join a running gro
 CHANNEL_WORDS = {"web": "Web form", "phone": "Phone", "email": "Email",
                  "in_person": "In person"}
 MAX_NOTES = 2000
+OPEN_TIMES_SHOWN = 4  # the soonest published check-in times offered on a request's page
 
 
 def _words():
@@ -68,7 +69,11 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
     refill from what was sent (the other forms show what is stored)."""
     page = reports.returner_page(return_id, now(), policy())
     check_in_local = to_local(page.check_in.at) if page.check_in else None
+    booked = page.check_in is not None and page.check_in.status == "booked"
+    open_times = (checkins.open_slots(now(), policy(), limit=OPEN_TIMES_SHOWN)
+                  if page.request.status == "open" and not booked else [])
     return render_template("console/returner.html", page=page, errors=errors or {},
+                           open_times=open_times,
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
                            location_names=page.locations,
@@ -147,6 +152,24 @@ def book_check_in(return_id: int):
     if row.status == "done":
         verb = "recorded as done"
     flash(f"Check-in {verb}: {MODE_WORDS[row.mode].lower()}, {human_when(row.at)}.")
+    return redirect(url_for("web.returner", return_id=return_id, _anchor="check-in"))
+
+
+@bp.post("/returners/<int:return_id>/check-in/time")
+def book_open_time(return_id: int):
+    """One click books a published check-in time for the person (the service writes
+    the audit row naming who booked it)."""
+    slot_id = int_arg("slot_id")
+    try:
+        if slot_id is None:
+            raise InvalidValue("Choose one of the open times", field="slot_id")
+        row = checkins.book_slot(return_id, slot_id, now(), policy(), staff_id=current_user.id)
+    except DomainError as exc:
+        if exc.field == "slot_id" and exc.status == 404:  # a time that is not there
+            exc = InvalidValue("That time is not on the list; choose one of the open times",
+                               field="slot_id")
+        return _refused(return_id, exc)
+    flash(f"Check-in booked: {MODE_WORDS[row.mode].lower()}, {human_when(row.at)}.")
     return redirect(url_for("web.returner", return_id=return_id, _anchor="check-in"))
 
 

@@ -103,17 +103,20 @@ class SlotView:
 def open_slots(now: datetime, policy: Policy, *, limit: int = 8,
                include_full: bool = False) -> list[SlotView]:
     """Published times still ahead (at least ``self_check_in_notice_hours`` away),
-    soonest first, with places left; two queries however many there are."""
-    query = (sa.select(CheckInSlot).where(
-        CheckInSlot.withdrawn_at.is_(None),
-        CheckInSlot.starts_at > now + timedelta(hours=policy.self_check_in_notice_hours))
-        .order_by(CheckInSlot.starts_at, CheckInSlot.id))
-    slots = list(db.session.scalars(query.limit(limit * 4 if not include_full else limit)))
-    taken = _taken({s.id for s in slots})
-    locations = {loc.id: loc for loc in db.session.scalars(sa.select(Location))}
-    views = [SlotView(s, locations.get(s.location_id), s.places - taken.get(s.id, 0))
-             for s in slots]
-    return [v for v in views if include_full or v.places_left > 0][:limit]
+    soonest first, with places left; one statement however many there are."""
+    taken = (sa.select(sa.func.count()).where(CheckIn.slot_id == CheckInSlot.id,
+                                              CheckIn.status == "booked")
+             .correlate(CheckInSlot).scalar_subquery())
+    query = (sa.select(CheckInSlot, Location, taken)
+             .outerjoin(Location, Location.id == CheckInSlot.location_id)
+             .where(CheckInSlot.withdrawn_at.is_(None),
+                    CheckInSlot.starts_at > now + timedelta(
+                        hours=policy.self_check_in_notice_hours))
+             .order_by(CheckInSlot.starts_at, CheckInSlot.id).limit(limit))
+    if not include_full:
+        query = query.where(taken < CheckInSlot.places)
+    return [SlotView(slot, location, slot.places - used)
+            for slot, location, used in db.session.execute(query)]
 
 
 def _taken(slot_ids: set[int]) -> dict[int, int]:
@@ -135,10 +138,15 @@ def _lock_slot(slot_id: int) -> CheckInSlot:
 
 # --- the person picks --------------------------------------------------------------
 
-def book_slot(return_id: int, slot_id: int, now: datetime, policy: Policy) -> CheckIn:
+def book_slot(return_id: int, slot_id: int, now: datetime, policy: Policy, *,
+              staff_id: int | None = None) -> CheckIn:
     """The person picks a published time: their check-in is booked there (or moved
     there from another time; its revision rises and reminders for the old time are
-    cancelled). Refused: a request already settled, a time gone or full (409)."""
+    cancelled). Refused: a request already settled, a time gone or full (409).
+
+    ``staff_id`` books it for them: a coordinator picking up a request takes the
+    next open time rather than a call on a later working day; the check-in is
+    theirs to hold and the audit row names them."""
     request = db.session.execute(sa.select(ReturnRequest).where(
         ReturnRequest.id == return_id).with_for_update()).scalar_one_or_none()
     if request is None:
@@ -165,10 +173,11 @@ def book_slot(return_id: int, slot_id: int, now: datetime, policy: Policy) -> Ch
                               reason="moved to another time")
     row.at, row.minutes, row.mode = slot.starts_at, slot.minutes, slot.mode
     row.location_id, row.slot_id, row.status = slot.location_id, slot.id, "booked"
-    row.staff_id, row.updated_at = None, now
+    row.staff_id, row.updated_at = staff_id, now
     request.updated_at = now
     db.session.flush()
-    db.session.add(AuditEvent(at=now, staff_id=None, action="check_in.self_booked",
+    db.session.add(AuditEvent(at=now, staff_id=staff_id, action="check_in.self_booked"
+                              if staff_id is None else "check_in.slot_booked",
                               entity="return_request", entity_id=request.id,
                               detail={"slot_id": slot.id, "check_in_id": row.id}))
     db.session.commit()

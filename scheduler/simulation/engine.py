@@ -100,6 +100,9 @@ class Counters:
     new_waitlisted: int = 0
     drifted: int = 0
     checkins_missed: int = 0
+    checkins_self_booked: int = 0  # the person picked a published time
+    checkins_open_times: int = 0  # a coordinator booked an open published time for them
+    checkins_called: int = 0  # a coordinator's call a working day or so later
     no_option: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     groups_opened: int = 0
@@ -406,9 +409,9 @@ class World:
         if booking.get("self_booking") and self.rng.random() < float(
                 booking.get("self_book_share", 0.7)):
             slots = checkins.open_slots(now, self.policy, limit=1)
-            if slots:
-                self._try("self-booked check-in", checkins.book_slot, request.id,
-                          slots[0].slot.id, now, self.policy)
+            if slots and self._try("self-booked check-in", checkins.book_slot, request.id,
+                                   slots[0].slot.id, now, self.policy) is not None:
+                self.counters.checkins_self_booked += 1
 
     def _choose_returner(self, now: datetime) -> Person | None:
         """Somebody away now, from the time-away band the scenario's weights pick."""
@@ -507,11 +510,23 @@ class World:
                         self.people[m.client_id].seated(now)
 
     def book_call(self, return_id: int, now: datetime) -> None:
+        """The coordinator's call a working day or so later; or, where the program
+        publishes check-in times and the scenario says the coordinator uses them,
+        the soonest open time if it comes before that call."""
         day = self.working_day_after(now.astimezone(TZ).date(),
                                      int(self.sc.coordinator.get("check_in_after_days", 1)))
         hour = self.rng.randrange(self.work_hours[0], self.work_hours[1])
-        self._try("check-in booked", returns.book_check_in, return_id, _local(day, time(hour)),
-                  "phone", now, staff_id=self.staff_id)
+        call = _local(day, time(hour))
+        if self.sc.coordinator.get("books_open_times"):
+            soonest = checkins.open_slots(now, self.policy, limit=1)
+            if soonest and as_utc(soonest[0].slot.starts_at) < call and self._try(
+                    "open check-in time booked", checkins.book_slot, return_id,
+                    soonest[0].slot.id, now, self.policy, staff_id=self.staff_id) is not None:
+                self.counters.checkins_open_times += 1
+                return
+        if self._try("check-in booked", returns.book_check_in, return_id, call, "phone", now,
+                     staff_id=self.staff_id) is not None:
+            self.counters.checkins_called += 1
 
     def publish_check_in_times(self, today: date) -> None:
         day = self.working_day_after(today, 1)

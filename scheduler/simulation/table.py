@@ -50,6 +50,11 @@ def rows(r: Result) -> list[tuple[str, str]]:
         ("new people", f"{r.counters.new_people} ({r.counters.new_seated} seated at once, "
                        f"{r.counters.new_waitlisted} waitlisted)"),
         ("people who drifted away", str(r.counters.drifted)),
+        ("check-ins booked", str(r.counters.checkins_self_booked
+                                 + r.counters.checkins_open_times + r.counters.checkins_called)),
+        ("  a time the person picked", str(r.counters.checkins_self_booked)),
+        ("  an open time staff booked", str(r.counters.checkins_open_times)),
+        ("  a staff call", str(r.counters.checkins_called)),
         ("check-ins missed", str(r.counters.checkins_missed)),
         ("offers made", str(r.offers["made"])),
         ("  taken", str(r.offers["taken"])),

@@ -7,8 +7,8 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.errors import InvalidTransition, InvalidValue, NoSeatLeft, NotFound
-from scheduler.models import CheckIn, Notification, db
-from scheduler.services import checkins, outbox, returns
+from scheduler.models import AuditEvent, CheckIn, Notification, db
+from scheduler.services import checkins, outbox, returns, staff
 from tests.integration.test_waitlist_races import race
 from tests.returns_support import ask_to_come_back
 
@@ -120,3 +120,28 @@ def test_a_tampered_link_is_not_recognised(build, clock):
         checkins.request_for(token + "x", "secret")
     with pytest.raises(NotFound):
         checkins.request_for(token, "another secret")
+
+
+def test_staff_book_a_published_time_for_someone_and_the_audit_names_who(
+        build, clock):
+    coordinator, _ = staff.create_staff("coord@regroup.test", "coordinator", clock())
+    slot = publish(build, clock, hours=5)
+    request = asking(build, clock)
+    row = checkins.book_slot(request.id, slot.id, clock(), build.policy,
+                             staff_id=coordinator.id)
+    assert (row.slot_id, row.at, row.staff_id, row.status) == (
+        slot.id, slot.starts_at, coordinator.id, "booked")
+    [event] = db.session.scalars(sa.select(AuditEvent).where(
+        AuditEvent.entity == "return_request", AuditEvent.entity_id == request.id)).all()
+    assert (event.action, event.staff_id) == ("check_in.slot_booked", coordinator.id)
+    assert slot.id not in [v.slot.id for v in checkins.open_slots(clock(), build.policy)]
+
+
+def test_a_time_someone_picked_themselves_is_not_booked_again_for_another_person(
+        build, clock):
+    coordinator, _ = staff.create_staff("coord@regroup.test", "coordinator", clock())
+    slot = publish(build, clock)
+    checkins.book_slot(asking(build, clock, "Robin A").id, slot.id, clock(), build.policy)
+    with pytest.raises(NoSeatLeft):
+        checkins.book_slot(asking(build, clock, "Sam B").id, slot.id, clock(), build.policy,
+                           staff_id=coordinator.id)

@@ -386,3 +386,65 @@ def test_a_request_page_links_the_same_persons_other_open_requests(build, clock,
     html = console_as("coordinator").get(f"/returners/{first.id}").get_data(as_text=True)
     assert "This person has another open request" in html
     assert f'href="/returners/{second.id}">#{second.id}</a>' in html
+
+
+def _open_time(clock, hours=5, mode="video"):
+    from datetime import timedelta
+
+    from scheduler.services import checkins
+    return checkins.publish_slot({"starts_at": clock() + timedelta(hours=hours),
+                                  "mode": mode, "places": 1}, clock(), staff_id=None)
+
+
+def test_a_coordinator_books_an_open_check_in_time_with_one_click(
+        db, robin, clock, console_as):
+    request, _, _ = robin
+    slot = _open_time(clock)
+    page, console = f"/returners/{request.id}", console_as("coordinator")
+    html = console.get(page).get_data(as_text=True)
+    assert "Open check-in times" in html and "Mon Nov 30, 3:00 PM · By video" in html
+    response = console.post_form(page, f"{page}/check-in/time", {"slot_id": str(slot.id)},
+                                 follow_redirects=True)
+    assert "Check-in booked: by video, Mon Nov 30, 3:00 PM." in response.get_data(as_text=True)
+    row = db.session.scalars(sa.select(CheckIn)).one()
+    assert (row.slot_id, row.status, row.staff_id) == (
+        slot.id, "booked", db.session.scalar(sa.select(AuditEvent.staff_id).where(
+            AuditEvent.action == "check_in.slot_booked")))
+    assert row.staff_id is not None
+    assert "Open check-in times" not in console.get(page).get_data(as_text=True)
+
+
+def test_a_time_taken_a_moment_before_is_409_and_the_page_says_so(
+        db, build, robin, clock, console_as):
+    from scheduler.services import checkins
+
+    request, _, _ = robin
+    slot = _open_time(clock)
+    page, console = f"/returners/{request.id}", console_as("coordinator")
+    console.get(page)
+    other = ask_to_come_back(build.client("Sam Other", email="sam@example.org"), clock())
+    checkins.book_slot(other.id, slot.id, clock(), build.policy)
+    response = console.post_form(page, f"{page}/check-in/time", {"slot_id": str(slot.id)})
+    assert response.status_code == 409
+    assert "Someone just took that time" in response.get_data(as_text=True)
+    assert returns.current_check_in(request.id) is None
+
+
+@pytest.mark.parametrize("slot_id", ["", "abc", "999"])
+def test_booking_a_time_that_is_not_there_names_the_field(robin, console_as, slot_id):
+    request, _, _ = robin
+    page = f"/returners/{request.id}"
+    response = console_as("coordinator").post_form(page, f"{page}/check-in/time",
+                                                    {"slot_id": slot_id})
+    assert response.status_code in (404, 422)
+    assert 'id="slot_id-error"' in response.get_data(as_text=True)
+
+
+def test_a_viewer_sees_open_times_but_cannot_book_one(robin, clock, console_as):
+    request, _, _ = robin
+    slot = _open_time(clock)
+    page, console = f"/returners/{request.id}", console_as("viewer")
+    html = console.get(page).get_data(as_text=True)
+    assert "Mon Nov 30, 3:00 PM · By video" in html and "/check-in/time" not in html
+    response = console.post_form(page, f"{page}/check-in/time", {"slot_id": str(slot.id)})
+    assert response.status_code == 403
