@@ -84,6 +84,9 @@ def test_every_returner_is_counted_and_the_invariants_hold(small_run):
     assert small_run.counters.two_groups == 0
     assert small_run.duplicates == 0
     assert small_run.counters.new_people > 0
+    # check-ins come every way the program offers: picked, an open time, a call
+    c = small_run.counters
+    assert c.checkins_self_booked > 0 and c.checkins_open_times > 0
     assert small_run.messages.get("email sent", 0) > 0  # through the real outbox
     assert 0 < small_run.utilisation["all"] <= 1
 
