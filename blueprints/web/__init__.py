@@ -187,6 +187,17 @@ def init_web(app) -> None:
     app.register_blueprint(bp)
 
 
+@bp.app_template_global("url_prefix")
+def url_prefix(endpoint: str, argument: str) -> str:
+    """``endpoint``'s URL up to its trailing id, for long lists to add each row's id
+    to: Cohorts and Today link a few hundred rows at ten times the demo, and building
+    each URL through the routing map was a tenth of their time."""
+    url = url_for(endpoint, **{argument: 0})
+    if not url.endswith("/0"):
+        raise ValueError(f"{endpoint}'s URL does not end with its {argument}")
+    return url[:-1]
+
+
 @bp.app_template_global("seats_bar")
 def seats_bar(seats: Seats) -> Markup:
     """A group's seats as a bar, with the same in words for screen readers. Written in
