@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from blueprints.web import allow, bp
 from blueprints.web.helpers import audited, date_arg, now, policy
@@ -23,26 +23,44 @@ def today():
     if sessions:
         audited("read", "today", None, group_sessions=sessions)
     return render_template("console/today.html", days=days, day=day, today=current,
-                           mark_choices=mark_choices, started_by=now(),
+                           roster_html=roster_html, started_by=now(),
                            days_back=policy().attendance_days_back,
                            long_waits=outreach.long_wait_count(now(), policy()),
                            alert_days=policy().waiting_alert_days)
 
 
-def mark_choices(session_id: int, client_id: int, mark: str | None) -> Markup:
-    """One roster line's attendance choices, a radio and its label per status. Written
-    here in one pass: in the template each of a line's three dozen values was escaped
-    on its own, a third of Today's time at ten times the demo. Every value is ours
-    (two integers and the fixed status words), none typed by a person."""
-    session_id, client_id = int(session_id), int(client_id)
-    choices = []
-    for status in ATTENDANCE_STATUSES:
-        ident = f"m-{session_id}-{client_id}-{status}"
-        checked = " checked" if mark == status else ""
-        choices.append(f'<input type="radio" id="{ident}" name="client-{client_id}" '
-                       f'value="{status}"{checked}>\n'
-                       f'<label for="{ident}">{status.capitalize()}</label>')
-    return Markup("\n".join(choices))
+def roster_html(session_id: int, lines, may_mark: bool, client_url: str) -> Markup:
+    """A session's roster lines, each with its attendance choices, written in one pass:
+    Today draws a couple of hundred at ten times the demo, and in the template each
+    line's three dozen values were escaped one by one (most of the page's time). Only
+    the person's name is typed by someone and it is escaped here; the rest are our
+    integers and fixed status words."""
+    session_id = int(session_id)
+    out = []
+    for line in lines:
+        client_id, name = int(line.client.id), escape(line.client.name)
+        tags = ('<span class="tag">paused</span>'
+                if line.enrollment.status == "paused" else "")
+        if line.mark:
+            mark = escape(line.mark)
+            tags += f'<span class="tag mark-{mark}" data-mark="{mark}">{mark}</span>'
+        marks = ""
+        if may_mark:
+            choices = "\n".join(
+                f'<input type="radio" id="m-{session_id}-{client_id}-{status}" '
+                f'name="client-{client_id}" value="{status}"'
+                f'{" checked" if line.mark == status else ""}>\n'
+                f'<label for="m-{session_id}-{client_id}-{status}">{status.capitalize()}'
+                f'</label>' for status in ATTENDANCE_STATUSES)
+            marks = (f'<fieldset class="marks"><legend class="visually-hidden">Attendance '
+                     f'for {name}</legend>\n{choices}\n</fieldset>')
+        out.append(
+            f'<li class="roster-line" data-client-id="{client_id}">\n<div class="who">'
+            f'<a href="{escape(client_url)}{client_id}">{name}</a> '
+            f'<span class="muted" title="group sessions done of {int(line.total)}">'
+            f'{int(line.done)}/{int(line.total)}<span class="visually-hidden"> sessions done'
+            f'</span></span> {tags}</div>\n{marks}\n</li>')
+    return Markup("\n".join(out))
 
 
 @bp.post("/group-sessions/<int:session_id>/attendance")

@@ -103,6 +103,19 @@ def test_signing_out_ends_the_session(console_as):
     assert console.get("/").status_code == 302
 
 
+def test_a_name_typed_with_markup_reads_as_text_on_today_and_the_line_links_to_them(
+        console_as, build, db):
+    cohort, client = build.cohort(), build.client('<b>Eve</b> & "Co"')
+    build.enroll(client, cohort)
+    _todays_session(db, cohort)
+    page = console_as("viewer").get("/").get_data(as_text=True)
+    assert "<b>Eve</b>" not in page
+    assert f'<a href="/clients/{client.id}">&lt;b&gt;Eve&lt;/b&gt; &amp; &#34;Co&#34;</a>' in page
+    assert 'Attendance for &lt;b&gt;' not in page  # a viewer gets no choices to make
+    line = page[page.index(f'data-client-id="{client.id}"'):]
+    assert '0/36<span class="visually-hidden"> sessions done' in line[:400]
+
+
 def test_a_coordinator_takes_attendance_and_today_shows_it(console_as, build, db, clock):
     cohort, client = build.cohort(), build.client("Dana Example")
     build.enroll(client, cohort)
