@@ -281,3 +281,33 @@ def test_pages_with_long_real_looking_data_fit_a_phone(
     page = browser_page(PHONE)
     sign_in(page, live_server, *staff_with_password("coordinator"))
     tour(page, live_server, pages, "phone")
+
+
+def test_a_coordinator_books_an_open_check_in_time_for_someone_on_a_phone(
+        build, db, clock, live_server, browser_page, staff_with_password):
+    from datetime import timedelta
+
+    from scheduler.models import CheckIn
+    from scheduler.services import checkins
+    from tests.returns_support import returner
+
+    request, _, _ = returner(build)
+    checkins.publish_slot({"starts_at": clock() + timedelta(hours=5), "mode": "phone"},
+                          clock(), staff_id=None)
+    request_id = request.id
+    _settle(db)
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    page.goto(f"{live_server}/returners/{request_id}")
+    times = page.locator("ul.open-times li")
+    assert times.count() == 1 and "3:00 PM · By phone" in times.first.inner_text()
+    assert fits_width(page)
+    shot(page, "returner-open-times-phone")
+    times.first.get_by_role("button", name="Book this time").click()
+    page.wait_for_selector(".flash")
+    assert "Check-in booked: by phone, Mon Nov 30, 3:00 PM." in page.inner_text(".flash")
+    assert page.locator("ul.open-times").count() == 0
+    shot(page, "returner-open-time-booked-phone")
+    booked = db.session.scalars(sa.select(CheckIn.status)).all()
+    _settle(db)
+    assert booked == ["booked"]
