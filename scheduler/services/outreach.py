@@ -104,19 +104,31 @@ class LongWait:
 
 def long_waits(now: datetime, policy: Policy) -> list[LongWait]:
     """Everyone who has waited more than ``waiting_alert_days`` to be back in a
-    group, longest first (the Returners and Today pages)."""
+    group, longest first (the Returners and Today pages). Whole rows are loaded only
+    for them, not for everyone on their way back."""
+    ids = _long_wait_ids(now, policy)
+    if not ids:
+        return []
+    rows = db.session.execute(
+        sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
+        .where(ReturnRequest.id.in_(ids))
+        .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all()
     return [LongWait(r, c, calendar_days(r.requested_at, now),
                      "not placed yet" if r.status == "open" else "waiting for a seat")
-            for r, c in waiting_requests() if waiting.waited_too_long(r.requested_at, now,
-                                                                      policy)]
+            for r, c in rows]
 
 
 def long_wait_count(now: datetime, policy: Policy) -> int:
-    """How many ``long_waits`` there are (Today's line), from three columns a request."""
-    return sum(1 for requested_at, status, first, seated in _waiting_rows(
-        ReturnRequest.requested_at)
+    """How many ``long_waits`` there are (Today's line)."""
+    return len(_long_wait_ids(now, policy))
+
+
+def _long_wait_ids(now: datetime, policy: Policy) -> list[int]:
+    """The requests of ``long_waits``, from four columns a request."""
+    return [request_id for request_id, requested_at, status, first, seated in _waiting_rows(
+        ReturnRequest.id, ReturnRequest.requested_at)
         if waiting.is_waiting(status, first, bool(seated))
-        and waiting.waited_too_long(requested_at, now, policy))
+        and waiting.waited_too_long(requested_at, now, policy)]
 
 
 def new_requests_digest(now: datetime, policy: Policy) -> int:
