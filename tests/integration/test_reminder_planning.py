@@ -3,6 +3,7 @@
 from datetime import date, time, timedelta
 
 from scheduler.messages import render
+from scheduler.models import db
 from scheduler.services import cohorts, enrollments, outbox, returns
 from tests.integration.reminder_support import rows, session_at, utc
 
@@ -212,3 +213,30 @@ def test_planning_in_many_bulk_chunks_writes_each_reminder_once_with_its_own_val
             ("email", person.email), ("sms", person.phone)}
         assert {n.payload["lead_minutes"] for n in mine} == {1440, 120}
     assert outbox.plan_reminders(clock(), policy) == 0
+
+
+def test_bulk_planning_adds_only_the_reminders_missing_even_when_another_writer_got_there_first(
+        build, clock, policy, monkeypatch):
+    # chunks big enough for the bulk path (COPY on PostgreSQL)
+    monkeypatch.setattr(outbox, "COPY_FROM", 2)
+    clock.set(utc(2026, 11, 29, 15, 0))
+    cohort = build.cohort()
+    people = [build.client(email=f"p{n}@example.test") for n in range(3)]
+    for person in people:
+        build.enroll(person, cohort, joined_on=date(2026, 11, 2))
+    first = outbox.plan_reminders(clock(), policy)
+    db.session.commit()
+    gone = rows(kind="reminder")[::2]
+    kept = {n.key for n in rows(kind="reminder")} - {n.key for n in gone}
+    for n in gone:
+        db.session.delete(n)
+    db.session.commit()
+    # a writer that adds a key after this planner looked: on PostgreSQL the bulk load
+    # meets the unique key, is undone, and the chunk is inserted the careful way
+    if hasattr(outbox, "_known_keys"):
+        monkeypatch.setattr(outbox, "_known_keys", lambda cursor, keys: set())
+    assert outbox.plan_reminders(clock(), policy) == len(gone)
+    db.session.commit()
+    again = rows(kind="reminder")
+    assert len(again) == len({n.key for n in again}) == first
+    assert kept <= {n.key for n in again}
