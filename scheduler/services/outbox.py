@@ -203,6 +203,10 @@ def insert_new(rows: list[dict[str, Any]], now: datetime) -> int:
 
 
 COPY_FROM = 200
+# the COLUMNS' types for a binary COPY (a tenth of planning's time, against text). The
+# payload is JSON text already: json's binary form is its text, so it goes as text
+COPY_TYPES = ("varchar", "varchar", "int4", "int4", "varchar", "varchar", "varchar", "text",
+              "timestamp", "timestamp", "varchar", "int4", "timestamp", "timestamp")
 
 
 def _copy_in(cursor, values: list[tuple]) -> int:
@@ -220,7 +224,9 @@ def _copy_in(cursor, values: list[tuple]) -> int:
         return 0
     cursor.execute("SAVEPOINT notification_copy")
     try:
-        with cursor.copy(f"COPY notification ({', '.join(COLUMNS)}) FROM STDIN") as copy:
+        with cursor.copy(f"COPY notification ({', '.join(COLUMNS)}) FROM STDIN "
+                         "(FORMAT BINARY)") as copy:
+            copy.set_types(COPY_TYPES)
             for row in fresh:
                 copy.write_row(row)
     except psycopg.errors.UniqueViolation:
