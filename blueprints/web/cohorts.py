@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from blueprints.web import bp
+from blueprints.web import bp, seats_bar
 from blueprints.web.helpers import audited, int_arg, now, policy
 from scheduler.errors import DomainError, InvalidValue, NotFound
 from scheduler.models import Cohort, Enrollment, SeatOffer, WaitlistEntry, db
@@ -19,7 +19,9 @@ def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
     grids = console.week_grid(now())
     targets = {card.cohort.id: card for g in grids for cells in g.cells.values()
                for card in cells}
-    return render_template("console/cohorts.html", grids=grids,
+    # each group's bar is drawn once, though the week shows it on each of its days
+    bars = {cohort_id: seats_bar(card.seats) for cohort_id, card in targets.items()}
+    return render_template("console/cohorts.html", grids=grids, bars=bars,
                            forming=forming if forming is not None
                            else returns.forming_cohorts(now(), policy()),
                            merge_targets=sorted(targets.values(),

@@ -186,9 +186,9 @@ def week_grid(now: datetime) -> list[WeekGrid]:
         grid = grids[cohort.location_id]
         if cohort.start_time not in grid.times:
             grid.times.append(cohort.start_time)
-        for day in cohort.weekday_list:
-            grid.cells.setdefault((cohort.start_time, day), []).append(
-                CohortCard(cohort, _seats(cohort, counts), lines.get(cohort.id, (0,))[0]))
+        card = CohortCard(cohort, _seats(cohort, counts), lines.get(cohort.id, (0,))[0])
+        for day in cohort.weekday_list:  # the same card on each of its days
+            grid.cells.setdefault((cohort.start_time, day), []).append(card)
     for grid in grids.values():
         grid.times.sort()
         used = {d for (_, d) in grid.cells}
