@@ -105,21 +105,28 @@ class Summary:
 def summarise(journeys: Iterable[Journey], now: datetime,
               limits: tuple[int, ...] = (14,)) -> Summary:
     rows = list(journeys)
-    everyone = [j.wait(now) for j in rows if j.counted]
-    seated = [d for d in (j.days_to("seated") for j in rows) if d is not None]
-    waiting = [j for j in rows if j.seated_at is None and not j.closed]
-    ages = sorted((j.wait(now) for j in waiting), reverse=True)
+    # each journey's days, worked out once (a Director page summarises a few hundred
+    # journeys four ways)
+    stages = [{s: j.days_to(s) for s in STAGES} for j in rows]
+    waits = [d["seated"] if d["seated"] is not None
+             else days_between(j.requested_at, now) or 0.0
+             for j, d in zip(rows, stages, strict=True)]
+    everyone = [w for j, w in zip(rows, waits, strict=True) if j.counted]
+    seated = [d["seated"] for d in stages if d["seated"] is not None]
+    waiting = [(j, w) for j, w in zip(rows, waits, strict=True)
+               if j.seated_at is None and not j.closed]
+    ages = sorted((w for _j, w in waiting), reverse=True)
     return Summary(
         requests=len(rows), seated=len(seated), waiting=len(waiting),
         closed=sum(1 for j in rows if j.closed and j.seated_at is None),
         median_days=median(everyone), p90_days=percentile(everyone, 90),
         median_seated_days=median(seated),
         mean_days=statistics.fmean(everyone) if everyone else None,
-        stage_medians={s: median([d for d in (j.days_to(s) for j in rows) if d is not None])
+        stage_medians={s: median([d[s] for d in stages if d[s] is not None])
                        for s in STAGES},
         unseated_over={limit: sum(1 for a in ages if a > limit) for limit in limits},
-        undecided_over={limit: sum(1 for j in waiting
-                                   if j.placed_at is None and j.wait(now) > limit)
+        undecided_over={limit: sum(1 for j, w in waiting
+                                   if j.placed_at is None and w > limit)
                         for limit in limits},
         waiting_ages=ages)
 
