@@ -43,6 +43,7 @@ CHANNEL_WORDS = {"web": "Web form", "phone": "Phone", "email": "Email",
                  "in_person": "In person"}
 MAX_NOTES = 2000
 OPEN_TIMES_SHOWN = 4  # the soonest published check-in times offered on a request's page
+OPTIONS_SHOWN = 8  # the best placement options in view; a link shows all of them
 
 
 def _words():
@@ -73,7 +74,8 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
     open_times = (checkins.open_slots(now(), policy(), limit=OPEN_TIMES_SHOWN)
                   if page.request.status == "open" and not booked else [])
     return render_template("console/returner.html", page=page, errors=errors or {},
-                           open_times=open_times,
+                           open_times=open_times, options_shown=(
+                               None if request.args.get("options") == "all" else OPTIONS_SHOWN),
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
                            location_names=page.locations,

@@ -1,6 +1,7 @@
 """The Returners pages: the queue, one request's page, check-in, re-entry answers,
 placing with one click; roles, CSRF, 404s, 422s and audit rows."""
 
+import re
 from datetime import UTC, datetime, time
 
 import pytest
@@ -448,3 +449,22 @@ def test_a_viewer_sees_open_times_but_cannot_book_one(robin, clock, console_as):
     assert "Mon Nov 30, 3:00 PM · By video" in html and "/check-in/time" not in html
     response = console.post_form(page, f"{page}/check-in/time", {"slot_id": str(slot.id)})
     assert response.status_code == 403
+
+
+def test_a_long_list_of_options_shows_the_best_few_and_a_link_to_all_of_them(
+        build, robin, console_as, monkeypatch):
+    from blueprints.web import returners
+
+    monkeypatch.setattr(returners, "OPTIONS_SHOWN", 3)
+    request, _, cohort = robin
+    for n in range(4):  # groups with seats: more options than are shown
+        build.cohort(name=f"Extra Group {n}", location=cohort.location)
+    page, console = f"/returners/{request.id}", console_as("coordinator")
+    html = console.get(page).get_data(as_text=True)
+    assert html.count('class="card option"') == 3
+    assert f'value="resume:{cohort.id}"' in html  # the best one stays in view
+    link = re.search(r'<a href="([^"]+)">Show all (\d+) options</a>', html)
+    assert link and int(link.group(2)) > 3
+    everything = console.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert everything.count('class="card option"') == int(link.group(2))
+    assert "Show all" not in everything
