@@ -27,7 +27,7 @@ def audit_trail():
         first=date_arg("from"), last=date_arg("to"))
     page = max(int_arg("page") or 1, 1)
     rows, total = console.audit_events(f, page, PAGE_SIZE)
-    entities, actions = console.audit_choices()
+    entities, actions = console.audit_choices(f)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
     return render_template("console/audit.html", rows=list(zip(
                                rows, console.audit_sentences(rows), strict=True)),

@@ -241,6 +241,16 @@ def test_the_audit_trail_filters_by_action(console_as, build, db):
     assert "1 event." in page
 
 
+def test_the_audit_filter_menus_offer_every_action_even_one_not_yet_in_the_trail(
+        console_as):
+    admin = console_as("admin")
+    page = admin.get("/admin/audit").get_data(as_text=True)
+    assert "<option>check_in.slot_booked</option>" in page  # nobody has done it yet
+    assert "<option>return_request</option>" in page
+    chosen = admin.get("/admin/audit?action=made_up").get_data(as_text=True)
+    assert "<option selected>made_up</option>" in chosen and "0 events." in chosen
+
+
 def test_an_admin_sets_a_new_password_that_then_signs_in(app, console_as, staff_user, db):
     user = staff_user("clinician")
     admin = console_as("admin")
