@@ -91,3 +91,13 @@ def test_each_session_on_the_cohort_page_links_to_its_attendance(console_as, gro
     cohort, _, _ = group
     page = console_as("coordinator").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
     assert "/?date=2026-11-30#session-" in page
+
+
+def test_every_roster_line_offers_the_other_groups_to_move_to_with_names_as_text(
+        console_as, build, group):
+    cohort, enrollments, _ = group
+    other = build.cohort(name='<i>Evening</i> & "B"', location=cohort.location)
+    html = console_as("coordinator").get(f"/cohorts/{cohort.id}").get_data(as_text=True)
+    option = f'<option value="{other.id}">&lt;i&gt;Evening&lt;/i&gt; &amp; &#34;B&#34;</option>'
+    assert html.count(option) == len(enrollments)
+    assert "<i>Evening</i>" not in html
