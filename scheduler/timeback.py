@@ -108,9 +108,7 @@ def summarise(journeys: Iterable[Journey], now: datetime,
     # each journey's days, worked out once (a Director page summarises a few hundred
     # journeys four ways)
     stages = [{s: j.days_to(s) for s in STAGES} for j in rows]
-    waits = [d["seated"] if d["seated"] is not None
-             else days_between(j.requested_at, now) or 0.0
-             for j, d in zip(rows, stages, strict=True)]
+    waits = [j.wait(now) for j in rows]
     everyone = [w for j, w in zip(rows, waits, strict=True) if j.counted]
     seated = [d["seated"] for d in stages if d["seated"] is not None]
     waiting = [(j, w) for j, w in zip(rows, waits, strict=True)

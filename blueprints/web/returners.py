@@ -70,9 +70,11 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
     refill from what was sent (the other forms show what is stored)."""
     page = reports.returner_page(return_id, now(), policy())
     check_in_local = to_local(page.check_in.at) if page.check_in else None
-    booked = page.check_in is not None and page.check_in.status == "booked"
+    # open times are offered while nothing is booked or done (a cancelled one counts
+    # as nothing)
+    needs_time = page.check_in is None or page.check_in.status == "cancelled"
     open_times = (checkins.open_slots(now(), policy(), limit=OPEN_TIMES_SHOWN)
-                  if page.request.status == "open" and not booked else [])
+                  if page.request.status == "open" and needs_time else [])
     return render_template("console/returner.html", page=page, errors=errors or {},
                            open_times=open_times, options_shown=(
                                None if request.args.get("options") == "all" else OPTIONS_SHOWN),

@@ -415,6 +415,15 @@ def test_a_coordinator_books_an_open_check_in_time_with_one_click(
     assert "Open check-in times" not in console.get(page).get_data(as_text=True)
 
 
+def test_open_times_are_not_offered_once_the_check_in_has_happened(
+        build, robin, clock, console_as):
+    request, _, _ = robin
+    _open_time(clock)
+    returns.book_check_in(request.id, clock(), "phone", clock(), status="done")
+    html = console_as("coordinator").get(f"/returners/{request.id}").get_data(as_text=True)
+    assert "Open check-in times" not in html
+
+
 def test_a_time_taken_a_moment_before_is_409_and_the_page_says_so(
         db, build, robin, clock, console_as):
     from scheduler.services import checkins
