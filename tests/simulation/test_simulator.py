@@ -47,6 +47,14 @@ def test_both_standard_scenarios_ship_and_load():
     assert room.people["phone_only"] == busy.people["phone_only"]  # merged, not replaced
 
 
+def test_every_shipped_variant_loads_with_its_change_on_top_of_its_parent():
+    for name in scenario.shipped():
+        assert scenario.load(name).name == name
+    saturday = scenario.load("saturday-coordinator")
+    assert saturday.coordinator["working_days"].endswith("sat")
+    assert saturday.coordinator["hours"] == scenario.load("standard-room").coordinator["hours"]
+
+
 def test_a_scenario_may_add_a_group_and_change_policy(tmp_path):
     path = tmp_path / "more.toml"
     path.write_text('extends = "standard-busy"\nname = "more"\n[policy]\nfresh_min_size = 3\n'
