@@ -29,10 +29,13 @@ def audit_trail():
     rows, total = console.audit_events(f, page, PAGE_SIZE)
     entities, actions = console.audit_choices(f)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
+    more = total > console.AUDIT_COUNT_CAP  # counted up to the cap: "more than"
     return render_template("console/audit.html", rows=list(zip(
                                rows, console.audit_sentences(rows), strict=True)),
-                           total=total, page=page,
-                           pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1), f=f,
+                           total=total, page=page, more=more, cap=console.AUDIT_COUNT_CAP,
+                           pages=None if more else max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+                           older=len(rows) == PAGE_SIZE and (more or page * PAGE_SIZE < total),
+                           f=f,
                            entities=entities, actions=actions, staff=console.staff_list(),
                            args=args)
 

@@ -251,6 +251,25 @@ def test_the_audit_filter_menus_offer_every_action_even_one_not_yet_in_the_trail
     assert "<option selected>made_up</option>" in chosen and "0 events." in chosen
 
 
+def test_a_long_trail_is_counted_up_to_a_bound_and_still_pages_to_older_events(
+        console_as, build, monkeypatch):
+    from blueprints.web import admin as admin_pages
+    from scheduler.services import console as console_service
+
+    monkeypatch.setattr(console_service, "AUDIT_COUNT_CAP", 3)
+    monkeypatch.setattr(admin_pages, "PAGE_SIZE", 2)
+    client = build.client()
+    admin = console_as("admin")
+    for _ in range(5):
+        admin.get(f"/clients/{client.id}")
+    first = admin.get("/admin/audit?action=read&entity=client").get_data(as_text=True)
+    assert "More than 3 events. Page 1." in first and "Older →" in first
+    third = admin.get("/admin/audit?action=read&entity=client&page=3").get_data(as_text=True)
+    assert third.count('<td data-label="When">') == 1 and "Older →" not in third
+    few = admin.get("/admin/audit?action=sign_in").get_data(as_text=True)
+    assert "1 event. Page 1 of 1." in few and "Older →" not in few
+
+
 def test_an_admin_sets_a_new_password_that_then_signs_in(app, console_as, staff_user, db):
     user = staff_user("clinician")
     admin = console_as("admin")
