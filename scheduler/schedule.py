@@ -78,12 +78,9 @@ def first_meeting(pattern: Pattern, not_before: datetime) -> Occurrence:
     if not pattern.weekday_numbers:
         raise ValueError("a pattern needs at least one weekday")
     day = not_before.astimezone(pattern.tz).date()
-    while True:
-        if day.weekday() in pattern.weekday_numbers:
-            found = occurrence(pattern, day)
-            if found.starts_at >= not_before:
-                return found
-        day += timedelta(days=1)
+    # a week on from that day, the same weekday's session is surely late enough
+    return next(found for found in occurrences(pattern, day, day + timedelta(days=7))
+                if found.starts_at >= not_before)
 
 
 DAY_NAMES = {"mon": "Mondays", "tue": "Tuesdays", "wed": "Wednesdays", "thu": "Thursdays",

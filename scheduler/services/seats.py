@@ -255,17 +255,21 @@ def seat_client(client_id: int, cohort_id: int, now: datetime, policy: Policy, *
     return Seated(enrollment, False, False)
 
 
+def next_group_session(cohort_id: int, now: datetime) -> GroupSession | None:
+    """The first scheduled group session that has not begun."""
+    return db.session.scalars(sa.select(GroupSession).where(
+        GroupSession.cohort_id == cohort_id, GroupSession.status == "scheduled",
+        GroupSession.starts_at > now).order_by(GroupSession.starts_at).limit(1)).first()
+
+
 def starting_day(cohort: Cohort, now: datetime) -> date:
     """The day a new member's place begins: the day of the group's first session not
     yet begun, so someone seated while a session is on, or after the day's session,
     is not on that session's roster (nor marked absent from it); today when no
     session lies ahead."""
-    first = db.session.scalar(
-        sa.select(GroupSession.occurs_on)
-        .where(GroupSession.cohort_id == cohort.id, GroupSession.status == "scheduled",
-               GroupSession.starts_at > now)
-        .order_by(GroupSession.starts_at).limit(1))
-    return first or local_today(now, ZoneInfo(cohort.location.timezone))
+    first = next_group_session(cohort.id, now)
+    return (first.occurs_on if first is not None
+            else local_today(now, ZoneInfo(cohort.location.timezone)))
 
 
 def _ordinal(n: int) -> str:

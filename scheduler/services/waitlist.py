@@ -231,13 +231,6 @@ def _in_line(entry: WaitlistEntry) -> InLine:
                   entry.not_before)
 
 
-def next_group_session(cohort_id: int, now: datetime) -> GroupSession | None:
-    """The first scheduled group session that has not begun."""
-    return db.session.scalars(sa.select(GroupSession).where(
-        GroupSession.cohort_id == cohort_id, GroupSession.status == "scheduled",
-        GroupSession.starts_at > now).order_by(GroupSession.starts_at).limit(1)).first()
-
-
 def _make_offer(entry: WaitlistEntry, cohort: Cohort, session: GroupSession | None,
                 expires_at: datetime, now: datetime) -> SeatOffer:
     offer = SeatOffer(cohort_id=cohort.id, client_id=entry.client_id,

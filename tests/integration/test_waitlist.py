@@ -27,7 +27,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.security import token_hash
-from scheduler.services import cohorts, enrollments, waitlist
+from scheduler.services import cohorts, enrollments, seats, waitlist
 from tests.waitlist_support import entry_status, full_group_with_line, open_offers, token_for
 
 
@@ -51,7 +51,7 @@ def test_a_seat_freed_hours_before_tonights_group_is_offered_for_the_next_one(bu
     cohort, seated, _ = full_group_with_line(build, weekdays=["mon"])
     enrollments.change_status(seated[0].id, "withdrawn", clock(), build.policy)
     [offer] = open_offers(cohort.id)
-    tonight = waitlist.next_group_session(cohort.id, clock())
+    tonight = seats.next_group_session(cohort.id, clock())
     assert tonight.starts_at == datetime(2026, 11, 30, 23, 0, tzinfo=UTC)
     for_session = db.session.get(GroupSession, offer.group_session_id)
     assert for_session.starts_at == datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
