@@ -10,8 +10,9 @@ request in process (the app's test client, the same data).
 
 Routes: /healthz, a client's warm feed and its 304, placement options, the API's
 cohort list, and the console pages Today, Returners, a returner's page, Cohorts, a
-cohort, a client, Director and Audit. The trivial peer also serves the same feed's
-bytes from memory (the static ceiling).
+cohort, a client, Director and Audit (as an admin who sees every site), and Today and
+Cohorts again as a coordinator who chose one site. The trivial peer also serves the
+same feed's bytes from memory (the static ceiling).
 
 Needs wrk (Debian package `wrk`) and a PostgreSQL server; it creates and drops the
 database named by --database (default regroup_bench) on BENCH_PG (default
@@ -45,6 +46,7 @@ from scratch import recreate_pg  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 15, 0, tzinfo=UTC)  # Mon 10:00 in Boston
 PASSWORD = "bench-password"
+SITE_USER = "site@regroup.test"
 TRIVIAL = '''
 from flask import Flask, Response
 app = Flask(__name__)
@@ -77,6 +79,9 @@ def build_program(app, scale: int) -> dict:
         user, token = staff.create_staff("bench@regroup.test", "admin", NOW)
         staff.set_password(user.id, PASSWORD, NOW)
         out["api_token"] = token
+        # a coordinator who works at one site (Today and Cohorts show it)
+        local, _ = staff.create_staff(SITE_USER, "coordinator", NOW)
+        staff.set_password(local.id, PASSWORD, NOW)
         evening = cohorts.create_track("Evening", 36)
         for copy in range(scale):
             sites = [cohorts.create_location(f"Boston {copy}", "100 Example Street",
@@ -121,6 +126,8 @@ def build_program(app, scale: int) -> dict:
                 if index >= 4:
                     returns.record_reentry(request.id, {"dayparts": ["evening"]}, None, NOW)
                 out.setdefault("return_id", request.id)
+            if not copy:
+                staff.choose_site(local.id, sites[0].id, NOW)
             out.setdefault("cohort_id", groups[0].id)
             out.setdefault("client_id", people[0].id)
         out["feed_token"] = tokens.issue("client", out["client_id"], NOW)
@@ -152,13 +159,13 @@ def start_gunicorn(module: str, workers: int, env: dict, cwd: Path) -> tuple:
     raise SystemExit(f"{module} did not start")
 
 
-def console_cookie(base: str) -> str:
-    """Sign in as the bench admin; the session cookie for wrk."""
+def console_cookie(base: str, email: str = "bench@regroup.test") -> str:
+    """Sign in as the bench admin (or ``email``); the session cookie for wrk."""
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     page = opener.open(base + "/login").read().decode()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    data = urllib.parse.urlencode({"csrf_token": csrf, "email": "bench@regroup.test",
+    data = urllib.parse.urlencode({"csrf_token": csrf, "email": email,
                                    "password": PASSWORD}).encode()
     opener.open(base + "/login", data)
     return "; ".join(f"{c.name}={c.value}" for c in jar)
@@ -192,15 +199,17 @@ def wrk(url: str, seconds: int, connections: int, headers: dict[str, str],
 
 def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
     """SQL statements and CPU milliseconds per request, through the test client
-    (signed in for the console pages)."""
+    (signed in for the console pages: the admin, or the one-site coordinator)."""
     from scheduler.models import db
     from tests.forms import csrf_from
 
     figures = {}
-    console = app.test_client()
-    csrf = csrf_from(console.get("/login").get_data(as_text=True))
-    console.post("/login", data={"csrf_token": csrf, "email": "bench@regroup.test",
-                                 "password": PASSWORD})
+    signed_in = {}
+    for kind, email in (("console", "bench@regroup.test"), ("site", SITE_USER)):
+        client = signed_in[kind] = app.test_client()
+        csrf = csrf_from(client.get("/login").get_data(as_text=True))
+        client.post("/login", data={"csrf_token": csrf, "email": email,
+                                    "password": PASSWORD})
     with app.app_context():
         count = [0]
 
@@ -249,7 +258,7 @@ def in_process(app, routes: dict, headers: dict, etag: str, repeat: int = 20):
             engine.raw_connection = lambda raw=raw: CountedConnection(raw())
         try:
             for name, (path, kind) in routes.items():
-                client = console if kind == "console" else app.test_client()
+                client = signed_in.get(kind) or app.test_client()
                 extra = {"api": headers, "304": {"If-None-Match": etag}}.get(kind, {})
                 client.get(path, headers=extra)  # warm
                 count[0] = 0
@@ -325,6 +334,7 @@ def run_scale(scale: int, server: str, args) -> None:
         cookie = console_cookie(base)
         api = {"Authorization": f"Bearer {ids['api_token']}"}
         console = {"Cookie": cookie}
+        site = {"Cookie": console_cookie(base, SITE_USER)}
         routes = {
             "/healthz": ("/healthz", "open"),
             "client feed, warm": (feed_path, "open"),
@@ -332,9 +342,11 @@ def run_scale(scale: int, server: str, args) -> None:
             "placement options": (f"/api/v1/returns/{ids['return_id']}/options", "api"),
             "API cohorts list": ("/api/v1/cohorts", "api"),
             "console Today": ("/", "console"),
+            "Today, one site": ("/", "site"),
             "console Returners": ("/returners", "console"),
             "a returner's page": (f"/returners/{ids['return_id']}", "console"),
             "console Cohorts": ("/cohorts", "console"),
+            "Cohorts, one site": ("/cohorts", "site"),
             "a cohort": (f"/cohorts/{ids['cohort_id']}", "console"),
             "a client": (f"/clients/{ids['client_id']}", "console"),
             "Director": ("/director", "console"),
@@ -353,8 +365,8 @@ def run_scale(scale: int, server: str, args) -> None:
             _row("trivial peer", conns, peer, peer)
             _row("static feed bytes", conns, static, peer)
             for name, (path, kind) in routes.items():
-                headers = {"api": api, "console": console, "304": {"If-None-Match": etag}
-                           }.get(kind, {})
+                headers = {"api": api, "console": console, "site": site,
+                           "304": {"If-None-Match": etag}}.get(kind, {})
                 peer = wrk(trivial_base + "/", args.seconds, conns, {}, script)
                 _row(name, conns, wrk(base + path, args.seconds, conns, headers, script),
                      peer)

@@ -28,7 +28,8 @@ VERBS = {
     "read": "opened", "create": "added", "update": "changed", "delete": "removed",
     "sign_in": "signed in", "sign_out": "signed out", "sign_in_refused": "could not sign in",
     "password_set": "set a new password for", "staff.disable": "disabled",
-    "staff.enable": "enabled", "staff.role": "changed the role of",
+    "staff.enable": "enabled", "staff.site_chosen": "chose the site shown to",
+    "staff.role": "changed the role of",
     "staff.token_issued": "issued an API token for", "staff.token_revoked":
     "revoked an API token of", "feed_token.issue": "made a new link for",
     "feed_token.revoke": "turned off", "calendar_link.send": "sent the calendar link to",

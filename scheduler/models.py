@@ -154,6 +154,9 @@ class StaffUser(TimestampMixin, db.Model):
     # part of the console session's id: raising it (sign-out, new password, disabled)
     # ends every session this person has, on every device
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the site they work at: Today and Cohorts show its groups (None: every site)
+    location_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("location.id", ondelete="SET NULL"))
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="staff")
 
     # Flask-Login protocol, kept here so the console needs no wrapper object.

@@ -104,15 +104,15 @@ def _no_store(response):
     return response
 
 
-def _error_page(status: int, title: str, message: str):
+def _error_page(status: int, title: str, message: str, field: str | None = None):
     return render_template("console/error.html", status=status, title=title,
-                           message=message), status
+                           message=message, field=field), status
 
 
 @bp.errorhandler(DomainError)
 def _domain_error(exc: DomainError):
     db.session.rollback()
-    return _error_page(exc.status, "That could not be done", exc.message)
+    return _error_page(exc.status, "That could not be done", exc.message, exc.field)
 
 
 @bp.errorhandler(CSRFError)

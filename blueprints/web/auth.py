@@ -11,7 +11,9 @@ from flask_login import current_user, login_user, logout_user
 from blueprints.limits import limiter
 from blueprints.web import bp
 from blueprints.web.helpers import audited, now
-from scheduler.services.staff import end_sessions, staff_for_sign_in
+from scheduler.errors import InvalidValue
+from scheduler.models import ROLES
+from scheduler.services.staff import choose_site, end_sessions, staff_for_sign_in
 
 
 def _safe_next(target: str | None) -> str:
@@ -58,3 +60,16 @@ def logout():
 
 
 logout._roles = ("admin", "coordinator", "clinician", "viewer")
+
+
+@bp.post("/site")
+def site():
+    """The site this person works at (Today and Cohorts show it); "" for every site."""
+    value = (request.form.get("location_id") or "").strip()
+    if value and not value.isdigit():
+        raise InvalidValue("Choose a site from the list", field="location_id")
+    choose_site(current_user.id, int(value) if value else None, now())
+    return redirect(_safe_next(request.form.get("next")))
+
+
+site._roles = ROLES  # where one looks is everyone's own choice

@@ -15,15 +15,22 @@ from scheduler.services import console, enrollments, returns, waitlist
 from scheduler.services.common import get
 
 
+def _forming_here() -> list:
+    """Forming cohorts at the site this person chose (every site if none)."""
+    site = current_user.location_id
+    return [f for f in returns.forming_cohorts(now(), policy())
+            if site is None or f.cohort.location_id == site]
+
+
 def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
-    grids = console.week_grid(now())
+    grids, sites = console.week_grid(now(), location_id=current_user.location_id)
     targets = {card.cohort.id: card for g in grids for cells in g.cells.values()
                for card in cells}
     # each group's bar is drawn once, though the week shows it on each of its days
     bars = {cohort_id: seats_bar(card.seats) for cohort_id, card in targets.items()}
     return render_template("console/cohorts.html", grids=grids, bars=bars,
-                           forming=forming if forming is not None
-                           else returns.forming_cohorts(now(), policy()),
+                           sites=sites,
+                           forming=forming if forming is not None else _forming_here(),
                            merge_targets=sorted(targets.values(),
                                                 key=lambda c: (c.cohort.location.name,
                                                                c.cohort.name)),
@@ -32,7 +39,7 @@ def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
 
 @bp.get("/cohorts")
 def cohorts():
-    forming = returns.forming_cohorts(now(), policy())
+    forming = _forming_here()
     result = _cohorts_page(forming=forming)
     members = [m.client_id for f in forming for m in f.members]
     if members:  # the forming cohorts name the people gathered in them

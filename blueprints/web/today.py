@@ -18,11 +18,12 @@ from scheduler.timeutil import local_today
 def today():
     current = local_today(now())
     day = date_arg("date") or current
-    days = console.today(now(), day)
+    days = console.today(now(), day, location_id=current_user.location_id)
     sessions = [s.group_session.id for d in days for s in d.sessions]
     if sessions:
         audited("read", "today", None, group_sessions=sessions)
     return render_template("console/today.html", days=days, day=day, today=current,
+                           sites=console.site_choices(),
                            roster_html=roster_html, started_by=now(),
                            days_back=policy().attendance_days_back,
                            long_waits=outreach.long_wait_count(now(), policy()),

@@ -130,15 +130,24 @@ def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterL
     return out
 
 
-def today(now: datetime, day: date | None = None) -> list[LocationDay]:
+def site_choices() -> list[tuple[int, str]]:
+    """(id, name) of every site, by name: what a staff member may choose to see."""
+    return [tuple(row) for row in db.session.execute(
+        sa.select(Location.id, Location.name).order_by(Location.name))]
+
+
+def today(now: datetime, day: date | None = None, *, location_id: int | None = None,
+          ) -> list[LocationDay]:
     """Every group session on ``day`` (default today, program time zone), per
-    location, with rosters and the attendance already taken."""
+    location (or at ``location_id`` only), with rosters and the attendance taken."""
     start, end = _day_bounds(day or local_today(now))
-    rows = db.session.execute(
-        sa.select(GroupSession, Cohort, Location)
-        .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
-        .where(GroupSession.starts_at >= start, GroupSession.starts_at < end)
-        .order_by(Location.name, GroupSession.starts_at, Cohort.name)).all()
+    query = (sa.select(GroupSession, Cohort, Location)
+             .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
+             .where(GroupSession.starts_at >= start, GroupSession.starts_at < end)
+             .order_by(Location.name, GroupSession.starts_at, Cohort.name))
+    if location_id is not None:
+        query = query.where(Cohort.location_id == location_id)
+    rows = db.session.execute(query).all()
     lines = roster_lines(sorted({c.id for _, c, _ in rows}), now)
     marks = {(a.group_session_id, a.client_id): a.status for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.group_session_id.in_([s.id for s, _, _ in rows])))}
@@ -172,17 +181,28 @@ def _seats(cohort: Cohort, counts: dict[int, dict[str, int]]) -> Seats:
     return Seats(cohort.capacity, **counts.get(cohort.id, {}))
 
 
-def week_grid(now: datetime) -> list[WeekGrid]:
-    """Running cohorts per location laid out by start time (rows) and weekday
-    (columns), each with its seats taken, held, offered and free."""
+class Week(NamedTuple):
+    grids: list[WeekGrid]  # the sites shown
+    sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
+
+
+def week_grid(now: datetime, *, location_id: int | None = None) -> Week:
+    """Running cohorts per location (or at ``location_id`` only) laid out by start
+    time (rows) and weekday (columns), each with its seats taken, held, offered
+    and free."""
     counts = seats_by_cohort(now)
     lines = lines_by_cohort()
     grids: dict[int, WeekGrid] = {}
+    sites = []
     for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
-        grids[location.id] = WeekGrid(location, [], WEEKDAYS)
-    cohorts = db.session.scalars(sa.select(Cohort).where(Cohort.status == "running")
-                                 .order_by(Cohort.start_time, Cohort.name))
-    for cohort in cohorts:
+        sites.append((location.id, location.name))
+        if location_id is None or location.id == location_id:
+            grids[location.id] = WeekGrid(location, [], WEEKDAYS)
+    cohorts = (sa.select(Cohort).where(Cohort.status == "running")
+               .order_by(Cohort.start_time, Cohort.name))
+    if location_id is not None:
+        cohorts = cohorts.where(Cohort.location_id == location_id)
+    for cohort in db.session.scalars(cohorts):
         grid = grids[cohort.location_id]
         if cohort.start_time not in grid.times:
             grid.times.append(cohort.start_time)
@@ -193,7 +213,7 @@ def week_grid(now: datetime) -> list[WeekGrid]:
         grid.times.sort()
         used = {d for (_, d) in grid.cells}
         grid.days = tuple(d for d in WEEKDAYS if d in used or d in WEEKDAYS[:5])
-    return list(grids.values())
+    return Week(list(grids.values()), sites)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from scheduler.errors import AlreadyExists, InvalidTransition, InvalidValue, NotFound
-from scheduler.models import ROLES, ApiToken, StaffUser, db
+from scheduler.models import ROLES, ApiToken, Location, StaffUser, db
 from scheduler.passwords import check_password, hash_password
 from scheduler.security import new_token, token_hash
 from scheduler.services import audit
@@ -130,6 +130,19 @@ def change_role(staff_id: int, role: str, now: datetime, *, by: int | None = Non
     user.session_version += 1  # pages already open were for the old role
     _record("staff.role", user, by, now, old=old, new=role)
     db.session.commit()
+    return user
+
+
+def choose_site(staff_id: int, location_id: int | None, now: datetime) -> StaffUser:
+    """The site this person works at, chosen by themself: Today and Cohorts show its
+    groups. None: every site. An unknown site is refused naming ``location_id``."""
+    user = _user(staff_id)
+    if location_id is not None and db.session.get(Location, location_id) is None:
+        raise InvalidValue(f"Site {location_id} was not found", field="location_id")
+    if user.location_id != location_id:
+        user.location_id, user.updated_at = location_id, now
+        _record("staff.site_chosen", user, staff_id, now, location_id=location_id)
+        db.session.commit()
     return user
 
 

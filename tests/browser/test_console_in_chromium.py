@@ -311,3 +311,27 @@ def test_a_coordinator_books_an_open_check_in_time_for_someone_on_a_phone(
     booked = db.session.scalars(sa.select(CheckIn.status)).all()
     _settle(db)
     assert booked == ["booked"]
+
+
+def test_a_coordinator_chooses_their_site_on_a_phone_and_today_shows_only_its_groups(
+        build, db, clock, live_server, browser_page, staff_with_password):
+    boston, needham = build.location("Boston"), build.location("Needham")
+    build.enroll(build.client("Bo Person"), build.cohort(boston, name="Boston Evening"))
+    build.enroll(build.client("Ned Person"), build.cohort(needham, name="Needham Evening"))
+    _settle(db)
+    page = browser_page(PHONE)
+    sign_in(page, live_server, *staff_with_password("coordinator"))
+    assert "Boston Evening" in page.inner_text("main")
+    assert fits_width(page)
+    page.select_option("#site", label="Needham")
+    page.get_by_role("button", name="Show").last.click()
+    page.wait_for_load_state()
+    main = page.inner_text("main")
+    assert "Needham Evening" in main and "Ned Person" in main
+    assert "Boston Evening" not in main and "Bo Person" not in main
+    assert page.locator("#site option:checked").inner_text() == "Needham"
+    assert fits_width(page)
+    shot(page, "today-one-site-phone")
+    page.goto(f"{live_server}/cohorts")
+    main = page.inner_text("main")
+    assert "Needham Evening" in main and "Boston Evening" not in main
