@@ -55,7 +55,7 @@ def _words():
 
 @bp.get("/returners")
 def returners():
-    queue = reports.returners_queue(now())
+    queue = reports.returners_queue(now(), page=int_arg("page") or 1)
     long = outreach.long_waits(now(), policy())
     audited("read", "return_request", None,
             shown=[r.request.id for r in queue.open + queue.recent]

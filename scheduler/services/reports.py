@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache, cached_property
+from typing import NamedTuple
 
 import sqlalchemy as sa
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import aliased, load_only
 
 from scheduler import placement, timeback
 from scheduler.config import Policy
@@ -36,6 +37,7 @@ from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
 from scheduler.timeutil import as_utc
 
 RECENT_LIMIT = 30
+OPEN_PAGE = 25  # open requests on one page of Returners, oldest first
 TIME_BACK_DAYS = 90
 
 
@@ -85,7 +87,7 @@ class TimeBack:
 
     since: datetime | None
     until: datetime
-    rows: list[tuple[ReturnRequest, timeback.Journey]]
+    rows: list[tuple[RequestTimes, timeback.Journey]]
     summary: timeback.Summary
     still_waiting: int  # open or placed, not yet at a group session (any age)
 
@@ -192,46 +194,96 @@ def _one_place(value: float | None) -> float | None:
 
 @dataclass
 class Queue:
-    open: list[QueueRow]
+    open: list[QueueRow]  # this page of them
     recent: list[QueueRow]
     time_back: TimeBack
+    open_count: int  # all open requests
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.open_count // self.size))
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1 if self.open else 0
+
+    @property
+    def last(self) -> int:
+        return self.first + len(self.open) - 1 if self.open else 0
 
 
 @cache
-def _queue_statement(recent: int):
+def _queue_statement(recent: int, size: int):
     """Built once (a statement this size costs more to put together than to run)."""
     latest = (sa.select(ReturnRequest.id).where(ReturnRequest.status != "open")
               .order_by(ReturnRequest.updated_at.desc(), ReturnRequest.id.desc())
               .limit(recent))
-    return (sa.select(ReturnRequest, Client, CheckIn, Reentry)
+    shown = (sa.select(ReturnRequest.id).where(ReturnRequest.status == "open")
+             .order_by(ReturnRequest.requested_at, ReturnRequest.id)
+             .limit(size).offset(sa.bindparam("skip")))
+    counted = aliased(ReturnRequest)
+    open_count = (sa.select(sa.func.count()).select_from(counted)
+                  .where(counted.status == "open").scalar_subquery())
+    return (sa.select(ReturnRequest, Client, CheckIn, Reentry, open_count)
             .join(Client, Client.id == ReturnRequest.client_id)
             .outerjoin(CheckIn, CheckIn.id == returns.current_check_in_id())
             .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
-            .where(sa.or_(ReturnRequest.status == "open", ReturnRequest.id.in_(latest)))
+            .where(sa.or_(ReturnRequest.id.in_(shown), ReturnRequest.id.in_(latest)))
             # the queue shows a client's name and whether the record is new: not every
             # JSON field of every client
             .options(load_only(Client.id, Client.name, Client.needs_confirmation)))
 
 
-def returners_queue(now: datetime, *, recent: int = RECENT_LIMIT) -> Queue:
-    """Open requests oldest first, then the most recently placed or closed, each with
-    its current check-in and re-entry answers: one statement for the whole queue."""
-    rows = db.session.execute(_queue_statement(recent)).all()
+def returners_queue(now: datetime, *, page: int = 1, recent: int = RECENT_LIMIT) -> Queue:
+    """A page of open requests, oldest first (``OPEN_PAGE`` a page, and how many are
+    open in all), then the most recently placed or closed, each with its current
+    check-in and re-entry answers: one statement for the whole queue. A page past
+    the last shows the last."""
+    page = max(page, 1)
+    rows = db.session.execute(_queue_statement(recent, OPEN_PAGE),
+                              {"skip": (page - 1) * OPEN_PAGE}).all()
+    open_count = rows[0][4] if rows else None
+    if page > 1 and not any(r.status == "open" for r, *_ in rows):
+        if open_count is None:
+            open_count = db.session.scalar(sa.select(sa.func.count()).where(
+                ReturnRequest.status == "open"))
+        last = max(1, -(-open_count // OPEN_PAGE))
+        if last < page:
+            return returners_queue(now, page=last, recent=recent)
     lines = [QueueRow(r, c, age_in_words(r.requested_at, now), check_in, reentry is not None,
                       bool(reentry and reentry.clinical_review))
-             for r, c, check_in, reentry in rows]
+             for r, c, check_in, reentry, _count in rows]
     waiting = sorted((q for q in lines if q.request.status == "open"),
                      key=lambda q: (q.request.requested_at, q.request.id))
     done = sorted((q for q in lines if q.request.status != "open"),
                   key=lambda q: (q.request.updated_at, q.request.id), reverse=True)
-    return Queue(waiting, done, time_back(now))
+    return Queue(waiting, done, time_back(now), int(open_count or 0), page, OPEN_PAGE)
+
+
+class RequestTimes(NamedTuple):
+    """What time back reads of a return request."""
+
+    id: int
+    client_id: int
+    status: str
+    requested_at: datetime
+    checked_in_at: datetime | None
+    placed_at: datetime | None
+    first_attended_at: datetime | None
 
 
 def journeys(*, since: datetime | None = None, until: datetime | None = None,
-             client_id: int | None = None) -> list[tuple[ReturnRequest, timeback.Journey]]:
-    """Every return request made in [since, until) with its journey: the stages'
-    times, and where and how the person was placed. One query."""
-    query = (sa.select(ReturnRequest, PlacementDecision.kind, Location.name, Track.name)
+             client_id: int | None = None) -> list[tuple[RequestTimes, timeback.Journey]]:
+    """Every return request made in [since, until) (its id, client_id, status and
+    stage times as plain columns: Returners and Director read a few hundred at scale)
+    with its journey: the stages' times, and where and how the person was placed.
+    One query."""
+    query = (sa.select(ReturnRequest.id, ReturnRequest.client_id, ReturnRequest.status,
+                       ReturnRequest.requested_at, ReturnRequest.checked_in_at,
+                       ReturnRequest.placed_at, ReturnRequest.first_attended_at,
+                       PlacementDecision.kind, Location.name, Track.name)
              .outerjoin(PlacementDecision,
                         PlacementDecision.return_request_id == ReturnRequest.id)
              .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
@@ -248,7 +300,8 @@ def journeys(*, since: datetime | None = None, until: datetime | None = None,
         request_id=r.id, requested_at=r.requested_at, checked_in_at=r.checked_in_at,
         placed_at=r.placed_at, seated_at=r.first_attended_at, location=location,
         track=track, kind=kind, closed=r.status == "closed"))
-        for r, kind, location, track in db.session.execute(query)]
+        for r, kind, location, track in (
+            (RequestTimes(*row[:7]), *row[7:]) for row in db.session.execute(query))]
 
 
 def time_back(now: datetime, days: int | None = TIME_BACK_DAYS, *,

@@ -41,6 +41,33 @@ def test_the_queue_lists_open_requests_oldest_first_with_their_age_in_words(
     assert f"/returners/{older.id}" in html
 
 
+def test_a_long_queue_shows_the_oldest_requests_first_a_page_at_a_time_counting_all(
+        db, build, clock, console_as, monkeypatch):
+    from scheduler.services import reports
+
+    monkeypatch.setattr(reports, "OPEN_PAGE", 2)
+    asked = []
+    for n in range(5):
+        asked.append(ask_to_come_back(
+            build.client(f"Asker {n}", email=f"asker{n}@example.org"), clock()))
+        clock.advance(hours=1)
+    console = console_as("coordinator")
+    first = console.get("/returners").get_data(as_text=True)
+    assert "Asker 0" in first and "Asker 1" in first and "Asker 2" not in first
+    assert '<span class="stat">5</span> open requests' in first
+    assert "1–2 of 5, oldest first." in first
+    assert '<a href="/returners?page=2">Next</a>' in first and "Previous" not in first
+    last = console.get("/returners?page=3").get_data(as_text=True)
+    assert "Asker 4" in last and "Asker 3" not in last
+    assert "5–5 of 5, oldest first." in last
+    assert '<a href="/returners?page=2">Previous</a>' in last and ">Next<" not in last
+    # the read names only the requests the page showed
+    shown = _audit(db, entity="return_request", action="read")[-1].detail["shown"]
+    assert asked[4].id in shown and asked[0].id not in shown
+    for odd in ("0", "-1", "x", "99"):  # past either end: the nearest page, never a 500
+        assert console.get(f"/returners?page={odd}").status_code == 200, odd
+
+
 def test_the_queue_flags_a_new_person_for_confirmation_and_a_matched_one_as_matched(
         build, clock, console_as):
     from scheduler.services.returns import submit_return
