@@ -1,5 +1,6 @@
-"""Director: capacity, waits and time back to group across both sites (every role
-may read it; it shows counts, never a client's name)."""
+"""Director: time back to group across both sites, and capacity and waits at the
+site the reader chose or every site (every role may read it; it shows counts, never
+a client's name)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import csv
 import io
 
 from flask import Response, render_template
+from flask_login import current_user
 
 from blueprints.web import bp
 from blueprints.web.helpers import now
@@ -16,7 +18,8 @@ from scheduler.timeutil import to_local
 
 @bp.get("/director")
 def director():
-    return render_template("console/director.html", report=reports.director_report(now()),
+    report = reports.director_report(now(), location_id=current_user.location_id)
+    return render_template("console/director.html", report=report, sites=report.sites,
                            window_days=reports.TIME_BACK_DAYS)
 
 

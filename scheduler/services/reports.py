@@ -411,18 +411,23 @@ class DirectorReport:
     time_back: TimeBack
     open_requests: int
     forming: int
+    sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
 
 
-def director_report(now: datetime) -> DirectorReport:
-    """Capacity per location and running cohort (seats taken / offered / free),
-    people waiting per cohort with the longest wait in days, and time back to group."""
+def director_report(now: datetime, *, location_id: int | None = None) -> DirectorReport:
+    """Capacity per location (or at ``location_id`` only) and running cohort (seats
+    taken / offered / free), people waiting per cohort with the longest wait in days,
+    and time back to group across the program."""
     counts = seats_by_cohort(now)
     waits = lines_by_cohort()
-    lines: dict[int, LocationLine] = {
-        loc.id: LocationLine(loc, []) for loc in db.session.scalars(
-            sa.select(Location).order_by(Location.name))}
-    for cohort in db.session.scalars(sa.select(Cohort).where(Cohort.status == "running")
-                                     .order_by(Cohort.name, Cohort.id)):
+    sites = list(db.session.scalars(sa.select(Location).order_by(Location.name)))
+    lines: dict[int, LocationLine] = {loc.id: LocationLine(loc, []) for loc in sites
+                                      if location_id is None or loc.id == location_id}
+    cohorts = (sa.select(Cohort).where(Cohort.status == "running")
+               .order_by(Cohort.name, Cohort.id))
+    if location_id is not None:
+        cohorts = cohorts.where(Cohort.location_id == location_id)
+    for cohort in db.session.scalars(cohorts):
         n, oldest = waits.get(cohort.id, (0, None))
         longest = None
         if oldest is not None:
@@ -434,4 +439,4 @@ def director_report(now: datetime) -> DirectorReport:
     forming = db.session.scalar(sa.select(sa.func.count()).select_from(Cohort).where(
         Cohort.status == "forming")) or 0
     return DirectorReport(list(lines.values()), time_back(now), int(open_requests),
-                          int(forming))
+                          int(forming), [(loc.id, loc.name) for loc in sites])

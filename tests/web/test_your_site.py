@@ -91,3 +91,16 @@ def test_after_choosing_a_site_staff_are_sent_back_only_to_a_page_of_this_site(
         response = console.post_form("/", "/site", {"location_id": str(needham.id),
                                                     "next": target})
         assert response.headers["Location"] == "/", target
+
+
+def test_the_director_page_shows_capacity_at_the_chosen_site_and_time_back_everywhere(
+        console_as, build, db):
+    _, needham, _, _ = _two_sites(build, db)
+    console = console_as("viewer")
+    console.post_form("/director", "/site", {"location_id": str(needham.id),
+                                             "next": "/director"})
+    page = console.get("/director").get_data(as_text=True)
+    capacity = page[page.index('id="capacity"'):]
+    assert "Needham Evening" in capacity and "Boston Evening" not in capacity
+    assert f'<option value="{needham.id}" selected>Needham</option>' in capacity
+    assert "Time back to group" in page[:page.index('id="capacity"')]
