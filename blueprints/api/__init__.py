@@ -181,8 +181,9 @@ def audit_api_call(response):
     detail = {"via": "api", "method": method, "path": request.path, "status": status}
     if method == "GET" and request.query_string:
         detail["query"] = request.query_string.decode("utf-8", "replace")[:200]
-    audit.record(action, entity, entity_id, staff_id=staff.id, ip=request.remote_addr,
-                 now=now(), detail=detail)
+    audit.stage(action, entity, entity_id, staff_id=staff.id, ip=request.remote_addr,
+                now=now(), detail=detail)
+    audit.commit_staged()
     return response
 
 

@@ -9,7 +9,6 @@ from flask import current_app, request
 from flask_login import current_user
 
 from scheduler.config import Policy
-from scheduler.models import db
 from scheduler.services import audit
 
 
@@ -46,6 +45,5 @@ def date_arg(name: str) -> date | None:
 
 def flush_audit(response):
     """After each console request: commit audit rows no use case carried."""
-    if db.session.info.get(audit.STAGED):
-        db.session.commit()
+    audit.commit_staged()
     return response

@@ -1,11 +1,11 @@
 """The audit trail: who read or changed which record, when, from where.
 
-``record`` appends a row now; ``stage`` hands one to the next commit of the
-session, so a write and its audit row commit together (or not at all): the API
-and the console stage before they call a use case, and the use case's one
-commit carries the row. Audit rows are append-only: the ORM refuses to
-update or delete one (``AuditEventsAreAppendOnly``), and on PostgreSQL a trigger
-from migration 0006 refuses raw SQL too.
+``stage`` hands a row to the next commit of the session, so a write and its
+audit row commit together (or not at all): the API and the console stage before
+they call a use case, and the use case's one commit carries the row; a read's
+row is committed when the request ends (``commit_staged``). Audit rows are
+append-only: the ORM refuses to update or delete one (``AuditEventsAreAppendOnly``),
+and on PostgreSQL a trigger from migration 0006 refuses raw SQL too.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -24,18 +25,6 @@ ACTIONS = ("read", "create", "update", "delete", "sign_in", "sign_in_refused", "
 
 class AuditEventsAreAppendOnly(RuntimeError):
     """Raised when code tries to change or remove an audit row."""
-
-
-def record(action: str, entity: str, entity_id: int | None, *, staff_id: int | None,
-           ip: str | None, now: datetime, detail: dict[str, Any] | None = None,
-           commit: bool = True) -> AuditEvent:
-    """Append one audit event. ``commit=False`` leaves it in the caller's transaction."""
-    row = AuditEvent(at=now, staff_id=staff_id, action=action, entity=entity,
-                     entity_id=entity_id, ip=(ip or "")[:64] or None, detail=detail or {})
-    db.session.add(row)
-    if commit:
-        db.session.commit()
-    return row
 
 
 STAGED = "regroup.staged_audit"
@@ -53,6 +42,34 @@ def stage(action: str, entity: str, entity_id: int | None, *, staff_id: int | No
             "detail": detail or {}, "written": False}
     db.session.info.setdefault(STAGED, []).append(item)
     return item
+
+
+def commit_staged() -> None:
+    """Commit the audit rows still staged (the end of a request). When nothing else
+    in the session changed, as on every read, they go in as one plain INSERT and
+    the commit leaves the rows the page loaded alone: the unit of work would look
+    over each of them and expire them all, a third of a small page's time. Any
+    other change commits with them, as on every commit."""
+    session = db.session()  # the request's Session itself, not its scoped proxy
+    staged = session.info.get(STAGED)
+    if not staged:
+        return
+    if session.new or session.dirty or session.deleted:
+        session.commit()
+        return
+    session.info.pop(STAGED)
+    session.info.pop(MADE, None)
+    session.execute(sa.insert(AuditEvent), [
+        {"at": item["at"], "staff_id": item["staff_id"], "action": item["action"],
+         "entity": item["entity"], "entity_id": item["entity_id"], "ip": item["ip"],
+         "detail": item["detail"]} for item in staged])
+    keep, session.expire_on_commit = session.expire_on_commit, False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = keep
+    for item in staged:
+        item["written"] = True
 
 
 def unstage() -> None:
