@@ -104,3 +104,12 @@ def test_the_director_page_shows_capacity_at_the_chosen_site_and_time_back_every
     assert "Needham Evening" in capacity and "Boston Evening" not in capacity
     assert f'<option value="{needham.id}" selected>Needham</option>' in capacity
     assert "Time back to group" in page[:page.index('id="capacity"')]
+
+
+def test_a_day_without_group_sessions_at_the_chosen_site_says_which_site(
+        console_as, build, db, clock):
+    _, needham, _, _ = _two_sites(build, db)
+    console = console_as("coordinator")
+    console.post_form("/", "/site", {"location_id": str(needham.id)})
+    page = console.get("/?date=2026-11-29").get_data(as_text=True)  # a Sunday
+    assert "No group sessions at Needham that day." in page
