@@ -6,7 +6,9 @@ scratch PostgreSQL database) it starts both apps under gunicorn (4 sync workers 
 default), then for each route runs wrk against the trivial peer and against Regroup
 one after the other (16 and 50 connections) and prints requests/s, p50/p95/p99, the
 ratio to the trivial peer run just before it, SQL statements per request and CPU per
-request in process (the app's test client, the same data).
+request in process (the app's test client, the same data). Each program carries
+past requests too (--history; 250 per copy of the demo by default), as a program
+that keeps every request does.
 
 Routes: /healthz, a client's warm feed and its 304, placement options, the API's
 cohort list, and the console pages Today, Returners, a returner's page, Cohorts, a
@@ -133,6 +135,31 @@ def build_program(app, scale: int) -> dict:
         out["feed_token"] = tokens.issue("client", out["client_id"], NOW)
         db.session.remove()
     return out
+
+
+def add_history(app, count: int) -> None:
+    """``count`` requests from the past two years, each checked in and closed: what a
+    program that keeps every request has piled up. Written as plain rows (through
+    the use cases it would take longer than the rest of the run); the pages must not
+    read them all on every visit."""
+    if not count:
+        return
+    from scheduler.models import db
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql(
+            "INSERT INTO return_request (client_id, name, channel, status, contacts, "
+            "requested_at, last_contact_at, checked_in_at, closed_at, created_at, updated_at) "
+            "SELECT (SELECT min(id) FROM client) + g % (SELECT count(*) FROM client), "
+            "'Past Person', 'phone', 'closed', 1, t, t, t + interval '1 day', "
+            "t + interval '2 days', t, t + interval '2 days' FROM generate_series(1, %(n)s) g, "
+            "LATERAL (SELECT %(now)s - interval '2 years' + g * (interval '700 days' / %(n)s) "
+            "AS t) past", {"n": count, "now": NOW.replace(tzinfo=None)})
+        connection.exec_driver_sql(
+            "INSERT INTO check_in (return_request_id, client_id, at, minutes, mode, status, "
+            "revision, created_at, updated_at) SELECT id, client_id, checked_in_at, 30, "
+            "'phone', 'done', 0, requested_at, checked_in_at FROM return_request "
+            "WHERE name = 'Past Person'")
 
 
 # --- servers -----------------------------------------------------------------------
@@ -283,6 +310,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--connections", default="16,50")
     parser.add_argument("--database", default="regroup_bench")
+    parser.add_argument("--history", type=int, default=None,
+                        help="past requests, checked in and closed (default 250 per copy "
+                             "of the demo: a few years of them)")
     parser.add_argument("--routes", default="",
                         help="only the routes whose names contain one of these (comma-separated)")
     args = parser.parse_args()
@@ -308,13 +338,15 @@ def run_scale(scale: int, server: str, args) -> None:
         upgrade()
     started = clock.monotonic()
     ids = build_program(app, scale)
+    history = args.history if args.history is not None else scale * 250
+    add_history(app, history)
     # what autovacuum would have done by now in production; without it the planner
     # guesses the sizes of tables it has never looked at
     with app.app_context(), db.engine.connect().execution_options(
             isolation_level="AUTOCOMMIT") as connection:
         connection.exec_driver_sql("ANALYZE")
-    print(f"\n== {scale}x the demo ({scale * 60} clients, {scale * 5} groups), built in "
-          f"{clock.monotonic() - started:.0f} s")
+    print(f"\n== {scale}x the demo ({scale * 60} clients, {scale * 5} groups, {history:,} "
+          f"past requests), built in {clock.monotonic() - started:.0f} s")
     feed_path = f"/feeds/{ids['feed_token']}.ics"
     with app.test_client() as client:
         feed = client.get(feed_path)

@@ -344,6 +344,10 @@ class Attendance(db.Model):
     group_session: Mapped[GroupSession] = relationship()
 
 
+# requests that may still be waiting to be back in a group (``outreach._waiting_rows``)
+WAITING_WHERE = "status IN ('open', 'placed') AND first_attended_at IS NULL"
+
+
 class ReturnRequest(TimestampMixin, db.Model):
     """"I'd like to come back". Its timestamps measure time back to group."""
 
@@ -351,6 +355,15 @@ class ReturnRequest(TimestampMixin, db.Model):
     __table_args__ = (
         sa.CheckConstraint(_in("channel", RETURN_CHANNELS), name="channel_known"),
         sa.CheckConstraint(_in("status", RETURN_STATUSES), name="status_known"),
+        # the console reads the few requests still in play on every page (the badge,
+        # Returners, long waits) and recent ones; every request ever made stays
+        sa.Index("ix_return_request_open", "requested_at", "id",
+                 sqlite_where=sa.text("status = 'open'"),
+                 postgresql_where=sa.text("status = 'open'")),
+        sa.Index("ix_return_request_waiting", "requested_at", "id",
+                 sqlite_where=sa.text(WAITING_WHERE), postgresql_where=sa.text(WAITING_WHERE)),
+        sa.Index("ix_return_request_requested_at", "requested_at"),
+        sa.Index("ix_return_request_updated_at", "updated_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(sa.ForeignKey("client.id"), index=True)

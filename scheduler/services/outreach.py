@@ -167,6 +167,7 @@ def new_requests_digest(now: datetime, policy: Policy) -> int:
 
 def needing_reply() -> int:
     """Open requests nobody has booked a check-in for yet (the console's badge)."""
-    booked = sa.select(CheckIn.return_request_id).where(CheckIn.status != "cancelled")
+    booked = sa.exists().where(CheckIn.return_request_id == ReturnRequest.id,
+                               CheckIn.status != "cancelled")
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
-        ReturnRequest.status == "open", ReturnRequest.id.not_in(booked))) or 0)
+        ReturnRequest.status == "open", ~booked)) or 0)

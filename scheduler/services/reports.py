@@ -228,9 +228,12 @@ def _queue_statement(recent: int, size: int):
                   .where(counted.status == "open").scalar_subquery())
     return (sa.select(ReturnRequest, Client, CheckIn, Reentry, open_count)
             .join(Client, Client.id == ReturnRequest.client_id)
-            .outerjoin(CheckIn, CheckIn.id == returns.current_check_in_id())
+            .outerjoin(CheckIn, returns.is_current_check_in())
             .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
-            .where(sa.or_(ReturnRequest.id.in_(shown), ReturnRequest.id.in_(latest)))
+            # one list of ids (an OR of two made PostgreSQL read every request);
+            # each part a subquery, as SQLite takes no LIMIT inside a UNION
+            .where(ReturnRequest.id.in_(sa.union_all(
+                *(sa.select(part.subquery().c.id) for part in (shown, latest)))))
             # the queue shows a client's name and whether the record is new: not every
             # JSON field of every client
             .options(load_only(Client.id, Client.name, Client.needs_confirmation)))

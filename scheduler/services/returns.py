@@ -278,19 +278,20 @@ def _lock_request(return_id: int) -> ReturnRequest:
 
 # --- check-in -------------------------------------------------------------------
 
-def current_check_in_id():
-    """The id of a request's current check-in (its latest one not cancelled), as a
-    column correlated to ``ReturnRequest``: pages join it to read many at once."""
+def is_current_check_in():
+    """Joins ``CheckIn`` to ``ReturnRequest`` at the request's current check-in (its
+    latest one not cancelled): pages join it to read many at once. By the request's
+    id first, so the database reads that request's check-ins, not all of them."""
     later = aliased(CheckIn)
-    return (sa.select(sa.func.max(later.id))
-            .where(later.return_request_id == ReturnRequest.id, later.status != "cancelled")
-            .correlate(ReturnRequest).scalar_subquery())
+    latest = (sa.select(sa.func.max(later.id))
+              .where(later.return_request_id == ReturnRequest.id, later.status != "cancelled")
+              .correlate(ReturnRequest).scalar_subquery())
+    return sa.and_(CheckIn.return_request_id == ReturnRequest.id, CheckIn.id == latest)
 
 
 def current_check_in(return_id: int) -> CheckIn | None:
-    return db.session.scalar(sa.select(CheckIn).join(
-        ReturnRequest, CheckIn.id == current_check_in_id())
-        .where(ReturnRequest.id == return_id))
+    return db.session.scalar(sa.select(CheckIn).join(ReturnRequest, is_current_check_in())
+                             .where(ReturnRequest.id == return_id))
 
 
 def book_check_in(return_id: int, at: datetime, mode: str, now: datetime, *,
@@ -546,7 +547,7 @@ def _on_file_statement():
                       Cohort.name, others)
             .join(Client, Client.id == ReturnRequest.client_id)
             .outerjoin(Reentry, Reentry.return_request_id == ReturnRequest.id)
-            .outerjoin(CheckIn, CheckIn.id == current_check_in_id())
+            .outerjoin(CheckIn, is_current_check_in())
             .outerjoin(StaffUser, StaffUser.id == CheckIn.staff_id)
             .outerjoin(PlacementDecision, PlacementDecision.id == latest)
             .outerjoin(Cohort, Cohort.id == PlacementDecision.cohort_id)
