@@ -150,7 +150,7 @@ def add_history(app, count: int) -> None:
         connection.exec_driver_sql(
             "INSERT INTO return_request (client_id, name, channel, status, contacts, "
             "requested_at, last_contact_at, checked_in_at, closed_at, created_at, updated_at) "
-            "SELECT (SELECT min(id) FROM client) + g % (SELECT count(*) FROM client), "
+            "SELECT (SELECT min(id) FROM client) + mod(g, (SELECT count(*) FROM client)), "
             "'Past Person', 'phone', 'closed', 1, t, t, t + interval '1 day', "
             "t + interval '2 days', t, t + interval '2 days' FROM generate_series(1, %(n)s) g, "
             "LATERAL (SELECT %(now)s - interval '2 years' + g * (interval '700 days' / %(n)s) "

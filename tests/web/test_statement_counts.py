@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from scheduler.models import GroupSession, db
+from scheduler.models import Cohort, GroupSession, db
 from scheduler.services import enrollments, returns, waitlist
 from tests.returns_support import fresh_group
 
@@ -107,3 +107,16 @@ def test_placement_options_ask_the_same_number_of_questions_at_any_size(
     before = statements(app, path, api.get)
     grow(build, clock, 3, waits_more=small["returner_client_id"])
     assert statements(app, path, api.get) == before <= CEILING
+
+
+@pytest.mark.parametrize("page", ["Today", "Cohorts", "Director"])
+def test_a_coordinator_at_one_site_is_shown_it_in_the_same_number_of_questions(
+        app, build, clock, console_as, page):
+    console = console_as("coordinator")
+    small = grow(build, clock, 1)
+    site = db.session.scalar(sa.select(Cohort.location_id).where(
+        Cohort.id == small["cohort_id"]))
+    assert console.post_form("/", "/site", {"location_id": str(site)}).status_code == 302
+    before = statements(app, PAGES[page], console.get)
+    grow(build, clock, 3, waits_more=small["returner_client_id"])
+    assert statements(app, PAGES[page], console.get) == before <= CEILING
