@@ -31,5 +31,10 @@ def weekly_note_due(requested_at: datetime, last_heard_at: datetime | None, now:
     return as_utc(now) - since >= timedelta(days=policy.waiting_note_days)
 
 
+def long_wait_since(now: datetime, policy: Policy) -> datetime:
+    """Whoever asked before this instant has waited too long (``waited_too_long``)."""
+    return as_utc(now) - timedelta(days=policy.waiting_alert_days)
+
+
 def waited_too_long(requested_at: datetime, now: datetime, policy: Policy) -> bool:
-    return as_utc(now) - as_utc(requested_at) > timedelta(days=policy.waiting_alert_days)
+    return as_utc(requested_at) < long_wait_since(now, policy)

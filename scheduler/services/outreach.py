@@ -30,18 +30,21 @@ from scheduler.services.waitlist import place_of
 from scheduler.timeutil import local_today
 
 
-def _waiting_rows(*columns):
-    """``columns`` of requests that may be waiting, each with whether the client is
-    seated in a group now, oldest first: the query only narrows to requests open or
-    placed and not yet at a group session; ``scheduler.waiting.is_waiting`` decides."""
-    return db.session.execute(
-        sa.select(*columns, ReturnRequest.status, ReturnRequest.first_attended_at,
-                  sa.exists().where(Enrollment.client_id == Client.id,
-                                    Enrollment.status == "active"))
-        .join(Client, Client.id == ReturnRequest.client_id)
-        .where(ReturnRequest.status.in_(("open", "placed")),
-               ReturnRequest.first_attended_at.is_(None))
-        .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all()
+def _waiting_rows(*columns, asked_before: datetime | None = None):
+    """``columns`` of requests that may be waiting (made before ``asked_before``, if
+    given), each with whether the client is seated in a group now, oldest first: the
+    query only narrows to requests open or placed and not yet at a group session;
+    ``scheduler.waiting.is_waiting`` decides."""
+    query = (sa.select(*columns, ReturnRequest.status, ReturnRequest.first_attended_at,
+                       sa.exists().where(Enrollment.client_id == Client.id,
+                                         Enrollment.status == "active"))
+             .join(Client, Client.id == ReturnRequest.client_id)
+             .where(ReturnRequest.status.in_(("open", "placed")),
+                    ReturnRequest.first_attended_at.is_(None))
+             .order_by(ReturnRequest.requested_at, ReturnRequest.id))
+    if asked_before is not None:
+        query = query.where(ReturnRequest.requested_at < asked_before)
+    return db.session.execute(query).all()
 
 
 def waiting_requests() -> list[tuple[ReturnRequest, Client]]:
@@ -124,9 +127,11 @@ def long_wait_count(now: datetime, policy: Policy) -> int:
 
 
 def _long_wait_ids(now: datetime, policy: Policy) -> list[int]:
-    """The requests of ``long_waits``, from four columns a request."""
+    """The requests of ``long_waits``, from four columns a request, read only for
+    those who asked long enough ago (Today and Returners show this on every visit)."""
     return [request_id for request_id, requested_at, status, first, seated in _waiting_rows(
-        ReturnRequest.id, ReturnRequest.requested_at)
+        ReturnRequest.id, ReturnRequest.requested_at,
+        asked_before=waiting.long_wait_since(now, policy))
         if waiting.is_waiting(status, first, bool(seated))
         and waiting.waited_too_long(requested_at, now, policy)]
 

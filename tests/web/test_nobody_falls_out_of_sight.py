@@ -115,3 +115,16 @@ def test_coordinators_get_each_sites_new_requests_once_a_day_at_its_hour_and_see
     assert "2 still need a check-in booked" in message.text
     assert "Here" not in message.text and "Anywhere" not in message.text  # no names
     assert "/returners" in message.text
+
+
+def test_staff_see_a_long_wait_from_the_first_minute_past_the_alert_and_not_before(
+        build, clock, policy, console_as):
+    asked = ask_to_come_back(build.client("Edge Person", email="edge@example.org"), clock())
+    console = console_as("coordinator")
+    clock.advance(days=policy.waiting_alert_days)
+    assert outreach.long_wait_count(clock(), policy) == 0
+    assert "Edge Person" not in console.get("/returners").get_data(as_text=True).split(
+        'id="open-h"')[0]
+    clock.advance(minutes=1)
+    assert [w.request.id for w in outreach.long_waits(clock(), policy)] == [asked.id]
+    assert "1 person has waited more than 7 days" in console.get("/").get_data(as_text=True)
