@@ -172,7 +172,10 @@ def new_requests_digest(now: datetime, policy: Policy) -> int:
 
 def needing_reply() -> int:
     """Open requests nobody has booked a check-in for yet (the console's badge)."""
-    booked = sa.exists().where(CheckIn.return_request_id == ReturnRequest.id,
-                               CheckIn.status != "cancelled")
+    # asked per open request through the check-in index (LIMIT 1 keeps it so: as a
+    # NOT EXISTS, PostgreSQL chose to hash every check-in ever booked, 4.5 ms at 50x)
+    booked = (sa.select(CheckIn.id).where(CheckIn.return_request_id == ReturnRequest.id,
+                                          CheckIn.status != "cancelled")
+              .limit(1).correlate(ReturnRequest).scalar_subquery())
     return int(db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
-        ReturnRequest.status == "open", ~booked)) or 0)
+        ReturnRequest.status == "open", booked.is_(None))) or 0)
