@@ -154,7 +154,7 @@ class StaffUser(TimestampMixin, db.Model):
     # part of the console session's id: raising it (sign-out, new password, disabled)
     # ends every session this person has, on every device
     session_version: Mapped[int] = mapped_column(default=0, server_default="0")
-    # the site they work at: Today and Cohorts show its groups (None: every site)
+    # the site they work at: Today, Cohorts and Director's capacity show it (None: all)
     location_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("location.id", ondelete="SET NULL"))
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="staff")

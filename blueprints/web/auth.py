@@ -64,7 +64,8 @@ logout._roles = ("admin", "coordinator", "clinician", "viewer")
 
 @bp.post("/site")
 def site():
-    """The site this person works at (Today and Cohorts show it); "" for every site."""
+    """The site this person works at (Today, Cohorts and Director's capacity show
+    it); "" for every site."""
     value = (request.form.get("location_id") or "").strip()
     if value and not value.isdigit():
         raise InvalidValue("Choose a site from the list", field="location_id")

@@ -48,7 +48,7 @@ def commit_staged() -> None:
     """Commit the audit rows still staged (the end of a request). When nothing else
     in the session changed, as on every read, they go in as one plain INSERT and
     the commit leaves the rows the page loaded alone: the unit of work would look
-    over each of them and expire them all, a third of a small page's time. Any
+    over each of them and expire them all, about a millisecond of every page. Any
     other change commits with them, as on every commit."""
     session = db.session()  # the request's Session itself, not its scoped proxy
     staged = session.info.get(STAGED)

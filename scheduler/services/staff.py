@@ -134,8 +134,9 @@ def change_role(staff_id: int, role: str, now: datetime, *, by: int | None = Non
 
 
 def choose_site(staff_id: int, location_id: int | None, now: datetime) -> StaffUser:
-    """The site this person works at, chosen by themself: Today and Cohorts show its
-    groups. None: every site. An unknown site is refused naming ``location_id``."""
+    """The site this person works at, chosen by themself: Today, Cohorts and
+    Director's capacity show it. None: every site. An unknown site is refused
+    naming ``location_id``. Audited in the same commit."""
     user = _user(staff_id)
     if location_id is not None and db.session.get(Location, location_id) is None:
         raise InvalidValue(f"Site {location_id} was not found", field="location_id")
