@@ -17,9 +17,7 @@ from scheduler.services.common import get
 
 def _forming_here() -> list:
     """Forming cohorts at the site this person chose (every site if none)."""
-    site = current_user.location_id
-    return [f for f in returns.forming_cohorts(now(), policy())
-            if site is None or f.cohort.location_id == site]
+    return returns.forming_cohorts(now(), policy(), location_id=current_user.location_id)
 
 
 def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):

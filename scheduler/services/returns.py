@@ -773,10 +773,14 @@ class FormingView:
 
 
 def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
-                    ) -> list[FormingView]:
-    """Forming cohorts of returners with their members; ``ready`` at the minimum size."""
-    cohorts = list(db.session.scalars(sa.select(Cohort).where(
-        Cohort.status == "forming").options(joinedload(Cohort.location)).order_by(Cohort.id)))
+                    location_id: int | None = None) -> list[FormingView]:
+    """Forming cohorts of returners (at ``location_id`` only, if given) with their
+    members; ``ready`` at the minimum size."""
+    query = (sa.select(Cohort).where(Cohort.status == "forming")
+             .options(joinedload(Cohort.location)).order_by(Cohort.id))
+    if location_id is not None:
+        query = query.where(Cohort.location_id == location_id)
+    cohorts = list(db.session.scalars(query))
     members: dict[int, list[FormingMember]] = {}
     if cohorts:
         for m in db.session.scalars(sa.select(FormingMember).where(

@@ -113,3 +113,19 @@ def test_a_day_without_group_sessions_at_the_chosen_site_says_which_site(
     console.post_form("/", "/site", {"location_id": str(needham.id)})
     page = console.get("/?date=2026-11-29").get_data(as_text=True)  # a Sunday
     assert "No group sessions at Needham that day." in page
+
+
+def test_cohorts_at_the_chosen_site_lists_only_its_forming_groups(console_as, build, db):
+    from scheduler.models import Cohort
+    from tests.returns_support import fresh_group
+
+    boston, needham, _, _ = _two_sites(build, db)
+    fresh_group(build, boston, 1)
+    forming = db.session.scalars(sa.select(Cohort.id).where(Cohort.status == "forming")).one()
+    console = console_as("coordinator")
+    assert f'id="forming-{forming}"' in console.get("/cohorts").get_data(as_text=True)
+    console.post_form("/cohorts", "/site", {"location_id": str(needham.id)})
+    page = console.get("/cohorts").get_data(as_text=True)
+    assert f'id="forming-{forming}"' not in page and "No cohorts are forming." in page
+    console.post_form("/cohorts", "/site", {"location_id": str(boston.id)})
+    assert f'id="forming-{forming}"' in console.get("/cohorts").get_data(as_text=True)
