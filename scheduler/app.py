@@ -14,7 +14,7 @@ from scheduler import reads
 from scheduler.config import from_environment, policy_from_environment
 from scheduler.jobs import maybe_start_in_web
 from scheduler.models import db
-from scheduler.services import feed_stamps  # noqa: F401  (stamps feeds on every commit)
+from scheduler.services import feed_stamps, report_stamps  # noqa: F401  (stamped on commit)
 from scheduler.timeutil import utcnow
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -572,6 +572,16 @@ class FeedToken(db.Model):
     subscribed_at: Mapped[datetime | None]
 
 
+class ReportStamp(db.Model):
+    """A random token rewritten with every change a report counts (one row per
+    report: ``time_back``), so a worked-out report is reused only while it is true
+    (scheduler/services/report_stamps.py). No row yet: nothing to reuse."""
+
+    __tablename__ = "report_stamp"
+    name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(sa.String(32))
+
+
 class FeedEventState(db.Model):
     """What one feed last showed for one event: a digest of its words (title, place,
     description, alarm) and how many times they changed. The feed adds ``bumps`` to

@@ -29,7 +29,7 @@ from scheduler.models import (
     Track,
     db,
 )
-from scheduler.services import returns
+from scheduler.services import report_stamps, returns
 from scheduler.services.common import get
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
@@ -312,12 +312,22 @@ def time_back(now: datetime, days: int | None = TIME_BACK_DAYS, *,
               client_id: int | None = None) -> TimeBack:
     """Time back to group over requests made in the last ``days`` (or from ``since``
     to ``until``), everyone counted; and how many people of any age are still on
-    their way."""
+    their way. The last 90 days, as Returners and Director show them, are worked out
+    once and reused while nothing they count has changed (``report_stamps``)."""
+    if days == TIME_BACK_DAYS and since is None and until is None and client_id is None:
+        return report_stamps.reused(report_stamps.TIME_BACK, now,
+                                    lambda: _time_back(now, since=now - timedelta(days=days),
+                                                       until=now))
     if client_id is not None:
         get(Client, client_id, "Client")
     if since is None and days is not None:
         since = now - timedelta(days=days)
-    until = min(until, now) if until is not None else now
+    return _time_back(now, since=since, until=min(until, now) if until is not None else now,
+                      client_id=client_id)
+
+
+def _time_back(now: datetime, *, since: datetime | None, until: datetime,
+               client_id: int | None = None) -> TimeBack:
     rows = journeys(since=since, until=until + timedelta(microseconds=1), client_id=client_id)
     waiting = db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
         ReturnRequest.status.in_(("open", "placed")),

@@ -23,6 +23,7 @@ from scheduler.models import (
     WaitlistEntry,
 )
 from scheduler.services import enrollments, reports, returns
+from tests.statements import counted
 
 
 def _past_sessions(db, cohort, now, last_day=None):
@@ -378,16 +379,8 @@ def test_options_take_the_same_number_of_queries_for_few_or_many_cohorts(db, bui
     request = _request(build.client(email="q@example.org"), clock())
 
     def count_queries() -> int:
-        seen = []
-
-        def hook(*args):
-            seen.append(1)
-
-        sa.event.listen(db.engine, "before_cursor_execute", hook)
-        try:
+        with counted() as seen:
             returns.options_for(request.id, clock(), build.policy)
-        finally:
-            sa.event.remove(db.engine, "before_cursor_execute", hook)
         return len(seen)
 
     build.cohort(location=location, track=track)

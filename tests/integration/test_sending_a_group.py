@@ -18,6 +18,7 @@ from scheduler.models import db
 from scheduler.services import delivery, outbox
 from tests.integration.reminder_support import utc
 from tests.integration.test_channels import smtp  # noqa: F401  (the local SMTP server)
+from tests.statements import counted
 
 NUMBERS = itertools.count()
 
@@ -34,17 +35,8 @@ def people_with_reminders(build, clock, count: int, **client) -> list:
 
 
 def statements_sending(clock, policy) -> int:
-    seen = []
-
-    def hook(_conn, _cursor, statement, *_args):
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
-    sa.event.listen(db.engine, "before_cursor_execute", hook)
-    try:
+    with counted() as seen:
         counts = delivery.send_due(clock(), policy)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", hook)
     assert counts.get("sent", 0) >= 2, counts
     return len(seen)
 

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from scheduler.models import Cohort, GroupSession, db
 from scheduler.services import enrollments, returns, waitlist
 from tests.returns_support import fresh_group
+from tests.statements import counted
 
 
 def grow(build, clock, copies: int, *, waits_more: int | None = None) -> dict:
@@ -72,20 +73,10 @@ CEILING = 10  # issue 15: every page in at most ten statements on PostgreSQL
 
 
 def statements(app, path: str, get) -> int:
-    """Statements the request runs (SQLite's BEGIN IMMEDIATE, which PostgreSQL
-    does not send as a statement of its own, is not counted)."""
-    seen = []
-
-    def hook(_conn, _cursor, statement, *_args):
-        if not statement.startswith("BEGIN"):
-            seen.append(statement)
-
+    """Statements the request runs (``tests.statements.counted``)."""
     get(path)  # warm: first-use loads (the signed-in user, caches) are not the page's
-    sa.event.listen(db.engine, "before_cursor_execute", hook)
-    try:
+    with counted() as seen:
         response = get(path)
-    finally:
-        sa.event.remove(db.engine, "before_cursor_execute", hook)
     assert response.status_code == 200, path
     return len(seen)
 

@@ -1,0 +1,67 @@
+"""Time back on Returners and Director is worked out once and reused while nothing it
+counts has changed (a stamp rewritten in the same transaction as any such change),
+so those pages no longer read the last 90 days of requests on every visit; and
+never shows a figure older than the change just made."""
+
+from __future__ import annotations
+
+from scheduler.models import Location, ReturnRequest, db
+from scheduler.services import reports, returns
+from tests.returns_support import ask_to_come_back
+from tests.statements import counted
+
+
+def statements_in(work) -> int:
+    with counted() as seen:
+        work()
+    return len(seen)
+
+
+def test_time_back_read_twice_with_nothing_changed_asks_one_question_the_second_time(
+        build, clock):
+    ask_to_come_back(build.client("First", email="first@example.org"), clock())
+    first = reports.time_back(clock())
+    assert statements_in(lambda: reports.time_back(clock())) == 1
+    again = reports.time_back(clock())
+    assert (again.requests, again.median_days, again.still_waiting) == (
+        first.requests, first.median_days, first.still_waiting) == (1, 0.0, 1)
+
+
+def test_a_change_made_in_the_same_instant_is_counted_at_once(build, clock, policy):
+    cohort = build.cohort()
+    asked = ask_to_come_back(build.client("Asked", email="asked@example.org"), clock())
+    assert reports.time_back(clock()).median_days_to_placed is None
+    returns.place(asked.id, f"join:{cohort.id}", None, clock(), policy)
+    assert reports.time_back(clock()).median_days_to_placed == 0.0
+    ask_to_come_back(build.client("Second", email="second@example.org"), clock())
+    figures = reports.time_back(clock())
+    assert (figures.requests, figures.still_waiting) == (2, 2)
+
+
+def test_a_renamed_site_is_named_at_once_in_time_back_by_location(build, clock, policy):
+    cohort = build.cohort()
+    asked = ask_to_come_back(build.client("Asked", email="asked@example.org"), clock())
+    returns.place(asked.id, f"join:{cohort.id}", None, clock(), policy)
+    before = {g["name"] for g in reports.time_back(clock()).by_location}
+    site = db.session.get(Location, cohort.location_id)
+    site.name = "Needham Heights"
+    db.session.commit()
+    after = {g["name"] for g in reports.time_back(clock()).by_location}
+    assert "Needham Heights" not in before and "Needham Heights" in after
+
+
+def test_waits_keep_growing_while_nothing_changes(build, clock):
+    ask_to_come_back(build.client("Waiting", email="waiting@example.org"), clock())
+    assert reports.time_back(clock()).median_days == 0.0
+    clock.advance(days=2)
+    assert reports.time_back(clock()).median_days == 2.0
+
+
+def test_a_change_rolled_back_leaves_the_figures_already_worked_out(build, clock):
+    asked = ask_to_come_back(build.client("Kept", email="kept@example.org"), clock())
+    reports.time_back(clock())
+    db.session.get(ReturnRequest, asked.id).status = "closed"
+    db.session.flush()
+    db.session.rollback()
+    assert statements_in(lambda: reports.time_back(clock())) == 1
+    assert reports.time_back(clock()).still_waiting == 1
