@@ -190,8 +190,8 @@ def week_grid(now: datetime, *, location_id: int | None = None) -> Week:
     """Running cohorts per location (or at ``location_id`` only) laid out by start
     time (rows) and weekday (columns), each with its seats taken, held, offered
     and free."""
-    counts = seats_by_cohort(now)
-    lines = lines_by_cohort()
+    counts = seats_by_cohort(now, location_id=location_id)
+    lines = lines_by_cohort(location_id)
     grids: dict[int, WeekGrid] = {}
     sites = []
     for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
@@ -239,7 +239,7 @@ def cohort_page(cohort_id: int, now: datetime, upcoming: int = 8) -> CohortPage:
         joinedload(Cohort.location), joinedload(Cohort.track)))
     if cohort is None:
         raise NotFound(f"Cohort {cohort_id} was not found")
-    counts = seats_by_cohort(now)
+    counts = seats_by_cohort(now, cohort_id=cohort_id)
     start, _ = _day_bounds(local_today(now))
     sessions = list(db.session.scalars(
         sa.select(GroupSession).where(GroupSession.cohort_id == cohort_id,

@@ -431,8 +431,8 @@ def director_report(now: datetime, *, location_id: int | None = None) -> Directo
     """Capacity per location (or at ``location_id`` only) and running cohort (seats
     taken / offered / free), people waiting per cohort with the longest wait in days,
     and time back to group across the program."""
-    counts = seats_by_cohort(now)
-    waits = lines_by_cohort()
+    counts = seats_by_cohort(now, location_id=location_id)
+    waits = lines_by_cohort(location_id)
     sites = list(db.session.scalars(sa.select(Location).order_by(Location.name)))
     lines: dict[int, LocationLine] = {loc.id: LocationLine(loc, []) for loc in sites
                                       if location_id is None or loc.id == location_id}

@@ -85,19 +85,36 @@ def seats_taken(cohort_id: int, now: datetime) -> int:
     return int(enrolled or 0) + int(offered or 0)
 
 
-def seats_by_cohort(now: datetime) -> dict[int, dict[str, int]]:
-    """{cohort_id: {"enrolled", "held", "offered"}} for every cohort, in one query."""
+def seats_by_cohort(now: datetime, *, location_id: int | None = None,
+                    cohort_id: int | None = None) -> dict[int, dict[str, int]]:
+    """{cohort_id: {"enrolled", "held", "offered"}} for every cohort, or only those at
+    ``location_id``, or ``cohort_id`` alone (what a page shows: one site's or one
+    group's seats are not counted from every group's), in one query."""
     enrolled = (sa.select(Enrollment.cohort_id,
                           sa.case((Enrollment.status == "active", "enrolled"), else_="held"),
                           sa.func.count())
-                .where(holds_seat_clause(now)).group_by(Enrollment.cohort_id, Enrollment.status))
+                .where(holds_seat_clause(now),
+                       cohorts_shown(Enrollment.cohort_id, location_id, cohort_id))
+                .group_by(Enrollment.cohort_id, Enrollment.status))
     offered = (sa.select(SeatOffer.cohort_id, sa.literal("offered"), sa.func.count())
-               .where(SeatOffer.status == "open").group_by(SeatOffer.cohort_id))
+               .where(SeatOffer.status == "open",
+                      cohorts_shown(SeatOffer.cohort_id, location_id, cohort_id))
+               .group_by(SeatOffer.cohort_id))
     counts: dict[int, dict[str, int]] = {}
     for cid, what, n in db.session.execute(sa.union_all(enrolled, offered)):
         bucket = counts.setdefault(cid, {"enrolled": 0, "held": 0, "offered": 0})
         bucket[what] += n
     return counts
+
+
+def cohorts_shown(column, location_id: int | None = None, cohort_id: int | None = None):
+    """A condition on a cohort id ``column``: every cohort, those at ``location_id``,
+    or ``cohort_id`` alone."""
+    if cohort_id is not None:
+        return column == cohort_id
+    if location_id is not None:
+        return column.in_(sa.select(Cohort.id).where(Cohort.location_id == location_id))
+    return sa.true()
 
 
 def closed_cohort_still_joinable(cohort: Cohort, day: date, policy: Policy) -> bool:

@@ -51,6 +51,7 @@ from scheduler.security import new_token, sign_id, signed_id, token_hash
 from scheduler.services import notices, outbox
 from scheduler.services.common import get
 from scheduler.services.seats import (
+    cohorts_shown,
     end_other_paused,
     lock_cohort,
     move_status,
@@ -542,13 +543,16 @@ class Waiting:
     offer_expires_at: datetime | None = None
 
 
-def lines_by_cohort() -> dict[int, tuple[int, datetime]]:
+def lines_by_cohort(location_id: int | None = None) -> dict[int, tuple[int, datetime]]:
     """{cohort_id: (people in line, when the longest-waiting one asked)} for every
-    cohort with a line, in one query (the Cohorts grid and the Director page)."""
+    cohort with a line (or those at ``location_id``), in one query (the Cohorts grid
+    and the Director page)."""
     return {cid: (n, oldest) for cid, n, oldest in db.session.execute(
         sa.select(WaitlistEntry.cohort_id, sa.func.count(),
                   sa.func.min(WaitlistEntry.requested_at))
-        .where(WaitlistEntry.status.in_(LIVE)).group_by(WaitlistEntry.cohort_id))}
+        .where(WaitlistEntry.status.in_(LIVE),
+               cohorts_shown(WaitlistEntry.cohort_id, location_id))
+        .group_by(WaitlistEntry.cohort_id))}
 
 
 @functools.cache

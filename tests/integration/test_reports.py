@@ -93,3 +93,19 @@ def test_what_a_client_waits_for_lists_waitlists_with_positions_and_forming_plac
     placed = fresh_group(build, build.location(), 1)[0]
     assert [w.kind for w in waitlist.waiting_of(placed.forming_member.client_id)] == [
         "forming"]
+
+
+def test_seats_and_lines_for_one_site_or_one_group_are_that_sites_or_groups_alone(
+        build, clock):
+    from scheduler.services.seats import seats_by_cohort
+    from scheduler.services.waitlist import lines_by_cohort
+
+    here, _, _ = full_group_with_line(build, capacity=2, waiting=1)
+    there, _, _ = full_group_with_line(build, capacity=3, waiting=2)
+    every = seats_by_cohort(clock())
+    assert every[here.id]["enrolled"] == 2 and every[there.id]["enrolled"] == 3
+    assert seats_by_cohort(clock(), location_id=here.location_id) == {here.id: every[here.id]}
+    assert seats_by_cohort(clock(), cohort_id=there.id) == {there.id: every[there.id]}
+    lines = lines_by_cohort()
+    assert {here.id, there.id} <= set(lines)
+    assert lines_by_cohort(there.location_id) == {there.id: lines[there.id]}
