@@ -1,4 +1,4 @@
-"""time back worked out once while nothing it counts changes: report_stamp
+"""reports worked out once while nothing they count changes: report_stamp
 
 Revision ID: 0021
 Revises: 0020
@@ -6,9 +6,10 @@ Create Date: 2026-12-04 21:30:00
 
 Returners and Director showed time back over every request of the last 90 days,
 worked out on each visit: at fifty times the demo, 1,400 requests and more than half
-of the page's time. A random token, rewritten in the same transaction as any change
-time back would count (scheduler/services/report_stamps.py), lets each process work
-it out once and reuse it while the token and the minute are the same.
+of the page's time; every console page counted the open requests needing a
+check-in. A random token per report, rewritten in the same transaction as any change
+it would count (scheduler/services/report_stamps.py), lets each process work it out
+once and reuse it while the token (and, for time back, the minute) is the same.
 """
 from uuid import uuid4
 
@@ -26,8 +27,9 @@ def upgrade():
         "report_stamp",
         sa.Column("name", sa.String(40), primary_key=True),
         sa.Column("token", sa.String(32), nullable=False))
-    op.execute(sa.text("INSERT INTO report_stamp (name, token) VALUES ('time_back', :token)")
-               .bindparams(token=uuid4().hex))
+    for name in ("time_back", "needing_check_in"):
+        op.execute(sa.text("INSERT INTO report_stamp (name, token) VALUES (:name, :token)")
+                   .bindparams(name=name, token=uuid4().hex))
 
 
 def downgrade():

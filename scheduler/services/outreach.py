@@ -3,6 +3,7 @@ note they get while they wait, and what staff are told (long waits, new requests
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -24,7 +25,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.placement import calendar_days
-from scheduler.services import outbox
+from scheduler.services import outbox, report_stamps
 from scheduler.services.notices import routes_for
 from scheduler.services.waitlist import place_of
 from scheduler.timeutil import local_today
@@ -171,11 +172,21 @@ def new_requests_digest(now: datetime, policy: Policy) -> int:
 
 
 def needing_reply() -> int:
-    """Open requests nobody has booked a check-in for yet (the console's badge)."""
+    """Open requests nobody has booked a check-in for yet (the console's badge, on
+    every page: counted again only after a request or a check-in changed)."""
+    return report_stamps.reused(report_stamps.NEEDING_CHECK_IN, None, _count_needing_reply)
+
+
+@functools.cache
+def _needing_reply_statement():
     # asked per open request through the check-in index (LIMIT 1 keeps it so: as a
     # NOT EXISTS, PostgreSQL chose to hash every check-in ever booked, 4.5 ms at 50x)
     booked = (sa.select(CheckIn.id).where(CheckIn.return_request_id == ReturnRequest.id,
                                           CheckIn.status != "cancelled")
               .limit(1).correlate(ReturnRequest).scalar_subquery())
-    return int(db.session.scalar(sa.select(sa.func.count()).select_from(ReturnRequest).where(
-        ReturnRequest.status == "open", booked.is_(None))) or 0)
+    return sa.select(sa.func.count()).select_from(ReturnRequest).where(
+        ReturnRequest.status == "open", booked.is_(None))
+
+
+def _count_needing_reply() -> int:
+    return int(db.session.scalar(_needing_reply_statement()) or 0)

@@ -1,16 +1,18 @@
 """Reports worked out once and reused while nothing they count has changed.
 
 Time back to group reads every request of the last 90 days (a few hundred at ten
-times the demo, 1,400 at fifty) and Returners and Director show it on every visit.
-It changes only when a request, a placement decision or the name of a group, site
-or track changes, or as the clock moves on. So:
+times the demo, 1,400 at fifty) and Returners and Director show it on every visit;
+the console's badge of requests needing a check-in looks at every open request on
+every page. Time back changes only when a request, a placement decision or the name
+of a group, site or track changes, or as the clock moves on; the badge only when a
+request or a check-in changes. So:
 
 - a random token per report (``report_stamp``) is rewritten in the same transaction
   as any such change: changes are noted after each flush and the token written once,
   just before commit (bulk UPDATE/DELETE statements on those tables count too);
   rolling back forgets what was noted;
 - ``reused`` gives the report worked out earlier in this process while the token
-  and the minute are the same, and works it out again otherwise. A change is seen
+  (and, for time back, the minute) are the same, and works it out again otherwise. A change is seen
   by the next read, even in the same instant; waits age at most a minute, far
   below the tenth of a day the pages show. A token is random, never a counter, so
   two databases (or a restored backup) never share one by chance. The migration
@@ -30,6 +32,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from scheduler.models import (
+    CheckIn,
     Cohort,
     Location,
     PlacementDecision,
@@ -40,8 +43,13 @@ from scheduler.models import (
 )
 
 TIME_BACK = "time_back"
-CHANGED = "regroup.time_back_changed"
-COUNTED = (ReturnRequest, PlacementDecision, Cohort, Location, Track)
+NEEDING_CHECK_IN = "needing_check_in"
+# each report, and the rows whose change it counts
+REPORTS: dict[str, tuple[type, ...]] = {
+    TIME_BACK: (ReturnRequest, PlacementDecision, Cohort, Location, Track),
+    NEEDING_CHECK_IN: (ReturnRequest, CheckIn),
+}
+CHANGED = "regroup.reports_changed"
 
 T = TypeVar("T")
 _STAMP = sa.text("INSERT INTO report_stamp (name, token) VALUES (:name, :token) "
@@ -50,13 +58,14 @@ _TOKEN = sa.select(ReportStamp.token).where(ReportStamp.name == sa.bindparam("na
 _worked_out: dict[str, tuple[tuple, object]] = {}  # report -> (its key, what it gave)
 
 
-def reused(name: str, now: datetime, work: Callable[[], T]) -> T:
-    """``work()``, or what it gave before in this process while the report's token and
-    the minute of ``now`` are the same. One statement when reused."""
+def reused(name: str, now: datetime | None, work: Callable[[], T]) -> T:
+    """``work()``, or what it gave before in this process while the report's token
+    (and the minute of ``now``, for a report that changes with the clock) are the
+    same. One statement when reused."""
     token = db.session.scalar(_TOKEN, {"name": name})
     if token is None:
         return work()
-    key = (token, now.replace(second=0, microsecond=0))
+    key = (token, now and now.replace(second=0, microsecond=0))
     found = _worked_out.get(name)
     if found is not None and found[0] == key:
         return found[1]  # type: ignore[return-value]
@@ -65,33 +74,40 @@ def reused(name: str, now: datetime, work: Callable[[], T]) -> T:
     return value
 
 
-def _changed(session: Session) -> None:
-    session.info[CHANGED] = True
+def reports_counting(obj) -> set[str]:
+    """The reports a change to ``obj`` (a row, or a mapped class) reaches."""
+    cls = obj if isinstance(obj, type) else type(obj)
+    return {name for name, models in REPORTS.items() if issubclass(cls, models)}
+
+
+def _changed(session: Session, names: set[str]) -> None:
+    if names:
+        session.info.setdefault(CHANGED, set()).update(names)
 
 
 @event.listens_for(Session, "after_flush")
 def _note(session: Session, _context) -> None:
-    if session.info.get(CHANGED):
-        return
-    if any(isinstance(obj, COUNTED) for obj in (*session.new, *session.deleted)) or any(
-            isinstance(obj, COUNTED) and session.is_modified(obj, include_collections=False)
-            for obj in session.dirty):
-        _changed(session)
+    names: set[str] = set()
+    for obj in (*session.new, *session.deleted):
+        names |= reports_counting(obj)
+    for obj in session.dirty:
+        if session.is_modified(obj, include_collections=False):
+            names |= reports_counting(obj)
+    _changed(session, names)
 
 
 @event.listens_for(Session, "do_orm_execute")
 def _note_bulk(state) -> None:
     mapper = state.bind_mapper
-    if (state.is_update or state.is_delete) and mapper is not None and issubclass(
-            mapper.class_, COUNTED):
-        _changed(state.session)
+    if (state.is_update or state.is_delete) and mapper is not None:
+        _changed(state.session, reports_counting(mapper.class_))
 
 
 @event.listens_for(Session, "before_commit")
 def _stamp(session: Session) -> None:
     session.flush()  # what is still pending is noted too (a no-op when clean)
-    if session.info.pop(CHANGED, False):
-        session.execute(_STAMP, {"name": TIME_BACK, "token": uuid4().hex})
+    for name in sorted(session.info.pop(CHANGED, ())):  # one order: no deadlock
+        session.execute(_STAMP, {"name": name, "token": uuid4().hex})
 
 
 @event.listens_for(Session, "after_rollback")

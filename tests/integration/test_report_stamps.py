@@ -1,12 +1,13 @@
-"""Time back on Returners and Director is worked out once and reused while nothing it
-counts has changed (a stamp rewritten in the same transaction as any such change),
-so those pages no longer read the last 90 days of requests on every visit; and
-never shows a figure older than the change just made."""
+"""Time back on Returners and Director, and the console's badge of requests needing a
+check-in, are worked out once and reused while nothing they count has changed (a
+stamp rewritten in the same transaction as any such change), so pages no longer
+read the last 90 days of requests, or every open request, on every visit; and never
+show a figure older than the change just made."""
 
 from __future__ import annotations
 
 from scheduler.models import Location, ReturnRequest, db
-from scheduler.services import reports, returns
+from scheduler.services import outreach, reports, returns
 from tests.returns_support import ask_to_come_back
 from tests.statements import counted
 
@@ -65,3 +66,16 @@ def test_a_change_rolled_back_leaves_the_figures_already_worked_out(build, clock
     db.session.rollback()
     assert statements_in(lambda: reports.time_back(clock())) == 1
     assert reports.time_back(clock()).still_waiting == 1
+
+
+def test_the_badge_counts_again_as_soon_as_a_check_in_is_booked_or_cancelled(
+        build, clock):
+    asked = ask_to_come_back(build.client("Asked", email="asked@example.org"), clock())
+    assert outreach.needing_reply() == 1
+    with counted() as seen:
+        assert outreach.needing_reply() == 1
+    assert len(seen) == 1 and "report_stamp" in seen[0]  # the stamp, not the count
+    returns.book_check_in(asked.id, clock().replace(hour=20), "phone", clock())
+    assert outreach.needing_reply() == 0
+    returns.cancel_check_in(asked.id, clock())
+    assert outreach.needing_reply() == 1
