@@ -25,6 +25,7 @@ postgresql+psycopg://postgres@127.0.0.1:5432). Run with nothing else busy:
 from __future__ import annotations
 
 import argparse
+import gc
 import http.cookiejar
 import os
 import random
@@ -402,7 +403,9 @@ def run_scale(scale: int, server: str, args) -> None:
                 peer = wrk(trivial_base + "/", args.seconds, conns, {}, script)
                 _row(name, conns, wrk(base + path, args.seconds, conns, headers, script),
                      peer)
-        figures = in_process(create_app(config), routes, api, etag)
+        served = create_app(config)
+        gc.freeze()  # as wsgi.py does once the app is loaded
+        figures = in_process(served, routes, api, etag)
         print(f"\n{'route':<22} {'SQL statements':>15} {'CPU ms/request':>15}")
         for name, (statements, cpu) in figures.items():
             print(f"{name:<22} {statements:>15} {cpu:>15.2f}")
