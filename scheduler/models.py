@@ -617,9 +617,11 @@ class AuditEvent(db.Model):
     """Append-only: who read or changed what, when, from where. Never updated."""
 
     __tablename__ = "audit_event"
-    __table_args__ = (sa.Index("ix_audit_event_entity", "entity", "entity_id"),)
+    __table_args__ = (sa.Index("ix_audit_event_entity", "entity", "entity_id"),
+                      # newest first, as the Audit page lists them (migration 0022)
+                      sa.Index("ix_audit_event_at_id", "at", "id"))
     id: Mapped[int] = mapped_column(primary_key=True)
-    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
     staff_id: Mapped[int | None] = mapped_column(sa.ForeignKey("staff_user.id"), index=True)
     action: Mapped[str] = mapped_column(sa.String(40))
     entity: Mapped[str] = mapped_column(sa.String(40))

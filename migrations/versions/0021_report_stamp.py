@@ -33,4 +33,4 @@ def upgrade():
 
 
 def downgrade():
-    op.drop_table("report_stamp")
+    op.drop_table("report_stamp")  # random tokens only: no data is lost
