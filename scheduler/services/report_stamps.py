@@ -12,12 +12,13 @@ request or a check-in changes. So:
   just before commit (bulk UPDATE/DELETE statements on those tables count too);
   rolling back forgets what was noted;
 - ``reused`` gives the report worked out earlier in this process while the token
-  (and, for time back, the minute) are the same, and works it out again otherwise. A change is seen
-  by the next read, even in the same instant; waits age at most a minute, far
-  below the tenth of a day the pages show. A token is random, never a counter, so
-  two databases (or a restored backup) never share one by chance. The migration
-  writes the first token; with no row (a table emptied by hand) nothing is reused
-  until the next change writes one.
+  (and, for time back, the minute) is the same, and works it out again otherwise.
+  The token is read before the report, so what is reused is never older than its
+  token. A change is seen by the next read, even in the same instant; waits age at
+  most a minute, far below the tenth of a day the pages show. A token is random,
+  never a counter, so two databases (or a restored backup) never share one by
+  chance. The migration writes the first tokens; with no row (a table emptied by
+  hand) nothing is reused until the next change writes one.
 """
 
 from __future__ import annotations
