@@ -433,23 +433,29 @@ def director_report(now: datetime, *, location_id: int | None = None) -> Directo
     and time back to group across the program."""
     counts = seats_by_cohort(now, location_id=location_id)
     waits = lines_by_cohort(location_id)
-    sites = list(db.session.scalars(sa.select(Location).order_by(Location.name)))
+    shown = [Cohort.location_id == Location.id, Cohort.status == "running"]
+    if location_id is not None:
+        shown.append(Cohort.location_id == location_id)
+    # every site (to choose from), each with its running groups if it is shown
+    rows = db.session.execute(
+        sa.select(Location, Cohort).outerjoin(Cohort, sa.and_(*shown))
+        .order_by(Location.name, Location.id, Cohort.name, Cohort.id)).all()
+    sites = list(dict.fromkeys(loc for loc, _cohort in rows))
     lines: dict[int, LocationLine] = {loc.id: LocationLine(loc, []) for loc in sites
                                       if location_id is None or loc.id == location_id}
-    cohorts = (sa.select(Cohort).where(Cohort.status == "running")
-               .order_by(Cohort.name, Cohort.id))
-    if location_id is not None:
-        cohorts = cohorts.where(Cohort.location_id == location_id)
-    for cohort in db.session.scalars(cohorts):
+    for _loc, cohort in rows:
+        if cohort is None:
+            continue
         n, oldest = waits.get(cohort.id, (0, None))
         longest = None
         if oldest is not None:
             longest = int((now - as_utc(oldest)).total_seconds() // 86400)
         lines[cohort.location_id].cohorts.append(CohortLine(
             cohort, Seats(cohort.capacity, **counts.get(cohort.id, {})), n, longest))
-    open_requests = db.session.scalar(sa.select(sa.func.count()).select_from(
-        ReturnRequest).where(ReturnRequest.status == "open")) or 0
-    forming = db.session.scalar(sa.select(sa.func.count()).select_from(Cohort).where(
-        Cohort.status == "forming")) or 0
-    return DirectorReport(list(lines.values()), time_back(now), int(open_requests),
-                          int(forming), [(loc.id, loc.name) for loc in sites])
+    open_requests, forming = db.session.execute(sa.select(
+        sa.select(sa.func.count()).select_from(ReturnRequest)
+        .where(ReturnRequest.status == "open").scalar_subquery(),
+        sa.select(sa.func.count()).select_from(Cohort)
+        .where(Cohort.status == "forming").scalar_subquery())).one()
+    return DirectorReport(list(lines.values()), time_back(now), int(open_requests or 0),
+                          int(forming or 0), [(loc.id, loc.name) for loc in sites])
