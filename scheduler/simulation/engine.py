@@ -103,6 +103,7 @@ class Counters:
     checkins_self_booked: int = 0  # the person picked a published time
     checkins_open_times: int = 0  # a coordinator booked an open published time for them
     checkins_called: int = 0  # a coordinator's call a working day or so later
+    checkins_on_call_back: int = 0  # done on the coordinator's first call back
     no_option: int = 0
     refused: dict[str, int] = field(default_factory=dict)
     groups_opened: int = 0
@@ -476,6 +477,12 @@ class World:
             request = db.session.get(ReturnRequest, rid)
             if request.status != "open" or returns.current_check_in(rid) is not None:
                 continue
+            on_call = float(self.sc.coordinator.get("checks_in_on_call_back", 0))
+            if on_call and self.rng.random() < on_call:
+                # the person picks up: the call back is the check-in (nothing booked)
+                self.counters.checkins_on_call_back += 1
+                self.check_in(rid, request.client_id, now)
+                continue
             self.book_call(rid, now)
         local = now.astimezone(TZ)
         if local.hour == 10:
@@ -572,17 +579,21 @@ class World:
                 self.counters.checkins_missed += 1
                 self.book_call(rid, now)
                 continue
-            person = self.people[check_in.client_id]
-            weights = self.sc.people.get("preference", {"no_preference": 1})
-            names = sorted(weights)
-            preference = self.rng.choices(names, [float(weights[k]) for k in names])[0]
-            answers = {"preference": preference,
-                       "dayparts": ["evening" if person.evening else "morning"],
-                       "location_ids": [self.location_ids[person.location]], "weekdays": []}
-            if self._try("re-entry answers", returns.record_reentry, rid, answers,
-                         self.staff_id, now) is None:
-                continue
-            self.place_first_option(rid, now)
+            self.check_in(rid, check_in.client_id, now)
+
+    def check_in(self, return_id: int, client_id: int, now: datetime) -> None:
+        """The check-in: the person's answers recorded, then their first option taken."""
+        person = self.people[client_id]
+        weights = self.sc.people.get("preference", {"no_preference": 1})
+        names = sorted(weights)
+        preference = self.rng.choices(names, [float(weights[k]) for k in names])[0]
+        answers = {"preference": preference,
+                   "dayparts": ["evening" if person.evening else "morning"],
+                   "location_ids": [self.location_ids[person.location]], "weekdays": []}
+        if self._try("re-entry answers", returns.record_reentry, return_id, answers,
+                     self.staff_id, now) is None:
+            return
+        self.place_first_option(return_id, now)
 
     def place_first_option(self, return_id: int, now: datetime) -> None:
         ranking = returns.options_for(return_id, now, self.policy)

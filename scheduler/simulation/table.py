@@ -55,6 +55,7 @@ def rows(r: Result) -> list[tuple[str, str]]:
         ("  a time the person picked", str(r.counters.checkins_self_booked)),
         ("  an open time staff booked", str(r.counters.checkins_open_times)),
         ("  a staff call", str(r.counters.checkins_called)),
+        ("check-ins done on the first call back", str(r.counters.checkins_on_call_back)),
         ("check-ins missed", str(r.counters.checkins_missed)),
         ("offers made", str(r.offers["made"])),
         ("  taken", str(r.offers["taken"])),

@@ -99,6 +99,18 @@ def test_every_returner_is_counted_and_the_invariants_hold(small_run):
     assert 0 < small_run.utilisation["all"] <= 1
 
 
+def test_a_coordinator_who_checks_in_on_the_call_back_books_no_call(tmp_path):
+    path = tmp_path / "calls.toml"
+    path.write_text(SMALL.replace('name = "small"', 'name = "calls"')
+                    + "[coordinator]\nchecks_in_on_call_back = 1.0\nbooks_open_times = false\n"
+                    + "[check_in]\nself_booking = false\n")
+    run = engine.run(scenario.load(str(path)), days=30, seed=11, make_app=create_app)
+    assert run.counters.checkins_on_call_back == len(run.journeys) > 0
+    assert run.counters.checkins_called == run.counters.checkins_self_booked == 0
+    assert all(j.checked_in_at is not None for j in run.journeys)
+    assert "check-ins done on the first call back" in table.render(run)
+
+
 def test_the_closing_table_has_the_time_back_lines(small_run):
     text = table.render(small_run)
     median = re.search(r"^time back median (\d+\.\d) d$", text, re.M)
