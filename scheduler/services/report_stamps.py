@@ -92,8 +92,9 @@ def _note(session: Session, _context) -> None:
     for obj in (*session.new, *session.deleted):
         names |= reports_counting(obj)
     for obj in session.dirty:
-        if session.is_modified(obj, include_collections=False):
-            names |= reports_counting(obj)
+        counting = reports_counting(obj)  # asked first: is_modified looks at every attribute
+        if counting and session.is_modified(obj, include_collections=False):
+            names |= counting
     _changed(session, names)
 
 
