@@ -574,9 +574,9 @@ class FeedToken(db.Model):
 
 class ReportStamp(db.Model):
     """A random token rewritten with every change a report counts (one row per
-    report: ``time_back``, ``needing_check_in``), so a worked-out report is reused
-    only while it is true (scheduler/services/report_stamps.py). No row: nothing to
-    reuse until the next change writes one."""
+    report: ``time_back``, ``needing_check_in``, ``progress``), so a worked-out
+    report is reused only while it is true (scheduler/services/report_stamps.py).
+    No row: nothing to reuse until the next change writes one."""
 
     __tablename__ = "report_stamp"
     name: Mapped[str] = mapped_column(sa.String(40), primary_key=True)

@@ -38,7 +38,7 @@ from scheduler.models import (
 )
 from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
-from scheduler.services import outbox
+from scheduler.services import outbox, report_stamps
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
 from scheduler.services.waitlist import lines_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when, local_instant, local_today
@@ -117,17 +117,35 @@ def roster_lines(cohort_ids: list[int], now: datetime) -> dict[int, list[RosterL
     rows = db.session.execute(
         sa.select(Enrollment.id, Enrollment.cohort_id, Enrollment.status, Enrollment.joined_on,
                   Enrollment.credited_sessions, Enrollment.hold_until, Client.id, Client.name,
-                  Track.sessions_to_complete, attended_since_joining())
+                  Track.sessions_to_complete)
         .join(Client, Client.id == Enrollment.client_id)
         .join(Cohort, Cohort.id == Enrollment.cohort_id).join(Track)
         .where(Enrollment.cohort_id.in_(cohort_ids), holds_seat_clause(now))
         .order_by(Client.name, Enrollment.id)).all()
+    attended = _attended([row[0] for row in rows])
     out: dict[int, list[RosterLine]] = {cid: [] for cid in cohort_ids}
     for row in rows:
         enrollment = RosterEnrollment(*row[:6])
         out[enrollment.cohort_id].append(RosterLine(
-            enrollment, RosterClient(row[6], row[7]), row[9] or 0, row[8]))
+            enrollment, RosterClient(row[6], row[7]), attended[enrollment.id], row[8]))
     return out
+
+
+def _attended(enrollment_ids: list[int]) -> dict[int, int]:
+    """Sessions attended since joining (``attended_since_joining``) for these
+    enrollments: from the counts for every seat, worked out once per change of
+    attendance, enrollments or group sessions (``report_stamps``). A seat taken
+    after the transaction read its stamps is counted on its own."""
+    counts = report_stamps.reused(report_stamps.PROGRESS, None, _count_attended)
+    missing = [i for i in enrollment_ids if i not in counts]
+    return {**counts, **_count_attended(missing)} if missing else counts
+
+
+def _count_attended(enrollment_ids: list[int] | None = None) -> dict[int, int]:
+    query = sa.select(Enrollment.id, attended_since_joining())
+    query = (query.where(Enrollment.status.in_(("active", "paused")))
+             if enrollment_ids is None else query.where(Enrollment.id.in_(enrollment_ids)))
+    return {enrollment_id: count or 0 for enrollment_id, count in db.session.execute(query)}
 
 
 def site_choices() -> list[tuple[int, str]]:

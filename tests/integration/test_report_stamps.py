@@ -1,18 +1,25 @@
-"""Time back on Returners and Director, and the console's badge of requests needing a
-check-in, are worked out once and reused while nothing they count has changed (a
-stamp rewritten in the same transaction as any such change), so pages no longer
-read the last 90 days of requests, or every open request, on every visit; and never
+"""Time back on Returners and Director, the console's badge of requests needing a
+check-in, and the sessions each person on a roster has attended are worked out once
+and reused while nothing they count has changed (a stamp rewritten in the same
+transaction as any such change), so pages no longer read the last 90 days of
+requests, every open request, or every roster's attendance on every visit; and never
 show a figure older than the change just made."""
 
 from __future__ import annotations
 
-from scheduler.models import Location, ReturnRequest, db
-from scheduler.services import outreach, reports, returns
+from datetime import date
+
+import sqlalchemy as sa
+
+from scheduler.models import Attendance, GroupSession, Location, ReturnRequest, db
+from scheduler.services import console, enrollments, outreach, reports, returns
 from tests.returns_support import ask_to_come_back
 from tests.statements import counted
 
 
 def statements_in(work) -> int:
+    """Statements ``work`` sends in a transaction of its own (as a request's is)."""
+    db.session.rollback()
     with counted() as seen:
         work()
     return len(seen)
@@ -72,6 +79,7 @@ def test_the_badge_counts_again_as_soon_as_a_check_in_is_booked_or_cancelled(
         build, clock):
     asked = ask_to_come_back(build.client("Asked", email="asked@example.org"), clock())
     assert outreach.needing_reply() == 1
+    db.session.rollback()  # a new request's transaction
     with counted() as seen:
         assert outreach.needing_reply() == 1
     assert len(seen) == 1 and "report_stamp" in seen[0]  # the stamp, not the count
@@ -79,3 +87,62 @@ def test_the_badge_counts_again_as_soon_as_a_check_in_is_booked_or_cancelled(
     assert outreach.needing_reply() == 0
     returns.cancel_check_in(asked.id, clock())
     assert outreach.needing_reply() == 1
+
+
+def _past_sessions(cohort, clock) -> list[int]:
+    return list(db.session.scalars(sa.select(GroupSession.id).where(
+        GroupSession.cohort_id == cohort.id, GroupSession.ends_at <= clock())
+        .order_by(GroupSession.starts_at)))
+
+
+def _done(cohort, clock) -> dict[str, int]:
+    return {line.client.name: line.done
+            for line in console.roster_lines([cohort.id], clock())[cohort.id]}
+
+
+def test_roster_progress_read_twice_with_nothing_changed_does_not_count_attendance_again(
+        build, clock, policy):
+    cohort = build.cohort()
+    ana = build.client("Ana")
+    build.enroll(ana, cohort, joined_on=date(2026, 11, 2))
+    first, second = _past_sessions(cohort, clock)[:2]
+    enrollments.record_attendance(first, [{"client_id": ana.id, "status": "present"}],
+                                  None, clock(), policy)
+    assert _done(cohort, clock) == {"Ana": 1}
+    db.session.rollback()  # a new request's transaction
+    with counted() as seen:
+        assert _done(cohort, clock) == {"Ana": 1}
+    assert not [s for s in seen if "attendance" in s], seen
+    # marked just now: the next roster counts it
+    enrollments.record_attendance(second, [{"client_id": ana.id, "status": "late"}],
+                                  None, clock(), policy)
+    assert _done(cohort, clock) == {"Ana": 2}
+
+
+def test_a_person_seated_or_a_mark_changed_just_now_shows_on_the_roster_at_once(
+        build, clock, policy):
+    cohort = build.cohort()
+    ana, ben = build.client("Ana"), build.client("Ben")
+    build.enroll(ana, cohort, joined_on=date(2026, 11, 2))
+    first = _past_sessions(cohort, clock)[0]
+    enrollments.record_attendance(first, [{"client_id": ana.id, "status": "present"}],
+                                  None, clock(), policy)
+    assert _done(cohort, clock) == {"Ana": 1}
+    build.enroll(ben, cohort, credited_sessions=3)
+    assert _done(cohort, clock) == {"Ana": 1, "Ben": 3}
+    enrollments.record_attendance(first, [{"client_id": ana.id, "status": "absent"}],
+                                  None, clock(), policy)
+    assert _done(cohort, clock) == {"Ana": 0, "Ben": 3}
+
+
+def test_a_rolled_back_mark_leaves_the_roster_as_it_was(build, clock, policy):
+    cohort = build.cohort()
+    ana = build.client("Ana")
+    build.enroll(ana, cohort, joined_on=date(2026, 11, 2))
+    first = _past_sessions(cohort, clock)[0]
+    assert _done(cohort, clock) == {"Ana": 0}
+    db.session.add(Attendance(group_session_id=first, client_id=ana.id, status="present"))
+    db.session.flush()
+    db.session.rollback()
+    assert _done(cohort, clock) == {"Ana": 0}
+

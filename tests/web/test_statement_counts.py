@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from scheduler.models import Cohort, GroupSession, db
+from scheduler.models import Cohort, Enrollment, GroupSession, db
 from scheduler.services import enrollments, returns, waitlist
 from tests.returns_support import fresh_group
 from tests.statements import counted
@@ -124,4 +124,34 @@ def test_a_page_that_works_time_back_out_again_after_a_change_still_fits_the_cei
     with counted() as seen:
         assert console.get(PAGES[page]).status_code == 200
     assert any("placement_decision" in s for s in seen)  # worked out again, not reused
+    assert len(seen) <= CEILING
+
+
+@pytest.mark.parametrize("page", ["Today", "Returners", "Director", "a cohort"])
+def test_a_page_reads_every_report_stamp_it_needs_in_one_statement(
+        app, build, clock, console_as, page):
+    console = console_as("admin")
+    path = PAGES[page].format(**grow(build, clock, 1))
+    console.get(path)
+    db.session.rollback()  # each request's own transaction (the tests share one session)
+    with counted() as seen:
+        assert console.get(path).status_code == 200
+    assert len([s for s in seen if "report_stamp" in s]) == 1, seen
+
+
+def test_today_after_attendance_is_taken_counts_it_again_and_still_fits_the_ceiling(
+        app, build, clock, console_as):
+    console = console_as("admin")
+    small = grow(build, clock, 1)
+    assert console.get("/").status_code == 200  # rosters' progress worked out and kept
+    session_id = db.session.scalar(sa.select(GroupSession.id).where(
+        GroupSession.cohort_id == small["cohort_id"], GroupSession.ends_at <= clock())
+        .order_by(GroupSession.starts_at.desc()))
+    member = db.session.scalar(sa.select(Enrollment.client_id).where(
+        Enrollment.cohort_id == small["cohort_id"]).order_by(Enrollment.id))
+    enrollments.record_attendance(session_id, [{"client_id": member, "status": "late"}],
+                                  None, clock(), build.policy)
+    with counted() as seen:
+        assert console.get("/").status_code == 200
+    assert any("attendance" in s and "count" in s for s in seen)  # worked out again
     assert len(seen) <= CEILING
