@@ -57,9 +57,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         # a database that stops answering must not hang a worker for ever
         app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
             "pool_pre_ping": True,
-            "connect_args": {
-                "connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
-                "options": f"-c statement_timeout={app.config['DATABASE_STATEMENT_TIMEOUT_MS']}"},
+            "connect_args": {"connect_timeout": app.config["DATABASE_CONNECT_TIMEOUT"],
+                             "options": _session_settings(app.config)},
             **app.config["SQLALCHEMY_ENGINE_OPTIONS"]}
 
     app.config["SQLALCHEMY_BINDS"] = {
@@ -81,6 +80,20 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     if app.config.get("RUN_JOBS_IN_WEB") and not app.testing:
         maybe_start_in_web(app)
     return app
+
+
+def _session_settings(config) -> str:
+    """PostgreSQL settings each connection starts with: the longest a statement may
+    run, and (unless set empty) the planner's cost of a random page read."""
+    settings = [f"-c statement_timeout={int(config['DATABASE_STATEMENT_TIMEOUT_MS'])}"]
+    cost = str(config.get("DATABASE_RANDOM_PAGE_COST") or "").strip()
+    if cost:
+        try:
+            settings.append(f"-c random_page_cost={float(cost)}")
+        except ValueError:
+            raise RuntimeError(f"DATABASE_RANDOM_PAGE_COST must be a number, not {cost!r}"
+                               ) from None
+    return " ".join(settings)
 
 
 def _sqlite_hooks(engine) -> None:

@@ -114,6 +114,10 @@ def from_environment(instance_path: str) -> dict:
         "DATABASE_CONNECT_TIMEOUT": int(env.get("DATABASE_CONNECT_TIMEOUT", "5")),
         "DATABASE_STATEMENT_TIMEOUT_MS": int(env.get("DATABASE_STATEMENT_TIMEOUT_MS",
                                                      "60000")),
+        # PostgreSQL: the planner's cost of reading a page at random, against 1 for the
+        # next page in order; 1.1 suits SSD storage (the server's default of 4 assumes
+        # spinning disks); empty leaves the server's own setting
+        "DATABASE_RANDOM_PAGE_COST": env.get("DATABASE_RANDOM_PAGE_COST", "1.1"),
         "SQLALCHEMY_DATABASE_URI": env.get("DATABASE_URL") or f"sqlite:///{sqlite_path}",
         "PUBLIC_BASE_URL": env.get("PUBLIC_BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
         "SMTP_HOST": env.get("SMTP_HOST"),
