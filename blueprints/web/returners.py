@@ -56,10 +56,10 @@ def _words():
 @bp.get("/returners")
 def returners():
     queue = reports.returners_queue(now(), page=int_arg("page") or 1)
-    long = outreach.long_waits(now(), policy())
+    long = outreach.long_waits(now(), policy(), page=int_arg("waits_page") or 1)
     audited("read", "return_request", None,
             shown=[r.request.id for r in queue.open + queue.recent]
-            + [w.request.id for w in long])
+            + [w.request.id for w in long.waits])
     return render_template("console/returners.html", queue=queue, long_waits=long,
                            alert_days=policy().waiting_alert_days, **_words())
 

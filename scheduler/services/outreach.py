@@ -26,9 +26,12 @@ from scheduler.models import (
 )
 from scheduler.placement import calendar_days
 from scheduler.services import outbox, report_stamps
+from scheduler.services.common import Paged, page_within
 from scheduler.services.notices import routes_for
 from scheduler.services.waitlist import place_of
 from scheduler.timeutil import local_today
+
+LONG_WAITS_PAGE = 25  # long waits on one page of Returners, longest first
 
 
 def _waiting_rows(*columns, asked_before: datetime | None = None):
@@ -106,20 +109,37 @@ class LongWait:
     stage: str  # "not placed yet" | "waiting for a seat"
 
 
-def long_waits(now: datetime, policy: Policy) -> list[LongWait]:
+@dataclass
+class LongWaits(Paged):
+    """One page of ``long_waits`` (``LONG_WAITS_PAGE`` a page) and how many in all."""
+
+    waits: list[LongWait]
+    count: int
+    page: int
+    size: int
+
+    @property
+    def shown(self) -> list[LongWait]:
+        return self.waits
+
+
+def long_waits(now: datetime, policy: Policy, *, page: int = 1,
+               size: int = LONG_WAITS_PAGE) -> LongWaits:
     """Everyone who has waited more than ``waiting_alert_days`` to be back in a
-    group, longest first (the Returners and Today pages). Whole rows are loaded only
-    for them, not for everyone on their way back."""
+    group, longest first, a page at a time (the Returners page; a page past the
+    last shows the last). Whole rows are loaded only for that page, not for everyone
+    on their way back."""
     ids = _long_wait_ids(now, policy)
-    if not ids:
-        return []
+    page = page_within(page, len(ids), size)
+    chosen = ids[(page - 1) * size:page * size]
     rows = db.session.execute(
         sa.select(ReturnRequest, Client).join(Client, Client.id == ReturnRequest.client_id)
-        .where(ReturnRequest.id.in_(ids))
-        .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all()
-    return [LongWait(r, c, calendar_days(r.requested_at, now),
-                     "not placed yet" if r.status == "open" else "waiting for a seat")
-            for r, c in rows]
+        .where(ReturnRequest.id.in_(chosen))
+        .order_by(ReturnRequest.requested_at, ReturnRequest.id)).all() if chosen else []
+    return LongWaits([LongWait(r, c, calendar_days(r.requested_at, now),
+                               "not placed yet" if r.status == "open"
+                               else "waiting for a seat") for r, c in rows],
+                     len(ids), page, size)
 
 
 def long_wait_count(now: datetime, policy: Policy) -> int:

@@ -30,7 +30,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.services import report_stamps, returns
-from scheduler.services.common import get
+from scheduler.services.common import Paged, get
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
 from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
@@ -193,7 +193,7 @@ def _one_place(value: float | None) -> float | None:
 
 
 @dataclass
-class Queue:
+class Queue(Paged):
     open: list[QueueRow]  # this page of them
     recent: list[QueueRow]
     time_back: TimeBack
@@ -202,16 +202,12 @@ class Queue:
     size: int
 
     @property
-    def pages(self) -> int:
-        return max(1, -(-self.open_count // self.size))
+    def count(self) -> int:
+        return self.open_count
 
     @property
-    def first(self) -> int:
-        return (self.page - 1) * self.size + 1 if self.open else 0
-
-    @property
-    def last(self) -> int:
-        return self.first + len(self.open) - 1 if self.open else 0
+    def shown(self) -> list[QueueRow]:
+        return self.open
 
 
 @cache

@@ -126,5 +126,5 @@ def test_staff_see_a_long_wait_from_the_first_minute_past_the_alert_and_not_befo
     assert "Edge Person" not in console.get("/returners").get_data(as_text=True).split(
         'id="open-h"')[0]
     clock.advance(minutes=1)
-    assert [w.request.id for w in outreach.long_waits(clock(), policy)] == [asked.id]
+    assert [w.request.id for w in outreach.long_waits(clock(), policy).waits] == [asked.id]
     assert "1 person has waited more than 7 days" in console.get("/").get_data(as_text=True)
