@@ -34,7 +34,7 @@ class Paged:
 
     @property
     def pages(self) -> int:
-        return max(1, -(-self.count // self.size))
+        return page_count(self.count, self.size)
 
     @property
     def first(self) -> int:
@@ -45,6 +45,11 @@ class Paged:
         return self.first + len(self.shown) - 1 if self.shown else 0
 
 
+def page_count(count: int, size: int) -> int:
+    """Pages of ``size`` that ``count`` items fill (one, even when there are none)."""
+    return max(1, -(-count // size))
+
+
 def page_within(page: int, count: int, size: int) -> int:
     """``page``, or the last page when it is past it (the first when below)."""
-    return min(max(page, 1), max(1, -(-count // size)))
+    return min(max(page, 1), page_count(count, size))

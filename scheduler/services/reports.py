@@ -30,7 +30,7 @@ from scheduler.models import (
     db,
 )
 from scheduler.services import report_stamps, returns
-from scheduler.services.common import Paged, get
+from scheduler.services.common import Paged, get, page_within
 from scheduler.services.console import Seats
 from scheduler.services.seats import seats_by_cohort
 from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
@@ -248,7 +248,7 @@ def returners_queue(now: datetime, *, page: int = 1, recent: int = RECENT_LIMIT)
         if open_count is None:
             open_count = db.session.scalar(sa.select(sa.func.count()).where(
                 ReturnRequest.status == "open"))
-        last = max(1, -(-open_count // OPEN_PAGE))
+        last = page_within(page, open_count, OPEN_PAGE)
         if last < page:
             return returners_queue(now, page=last, recent=recent)
     lines = [QueueRow(r, c, age_in_words(r.requested_at, now), check_in, reentry is not None,

@@ -61,6 +61,8 @@ def test_a_long_queue_shows_the_oldest_requests_first_a_page_at_a_time_counting_
     assert "Asker 4" in last and "Asker 3" not in last
     assert "5–5 of 5, oldest first." in last
     assert '<a href="/returners?page=2">Previous</a>' in last and ">Next<" not in last
+    past = console.get("/returners?page=9").get_data(as_text=True)  # shows the last
+    assert "Asker 4" in past and "5–5 of 5, oldest first." in past
     # the read names only the requests the page showed
     shown = _audit(db, entity="return_request", action="read")[-1].detail["shown"]
     assert asked[4].id in shown and asked[0].id not in shown
