@@ -7,7 +7,7 @@ from flask_login import current_user
 from markupsafe import Markup, escape
 
 from blueprints.web import allow, bp
-from blueprints.web.helpers import audited, date_arg, now, policy
+from blueprints.web.helpers import audited, date_arg, int_arg, now, policy
 from scheduler.errors import DomainError
 from scheduler.models import ATTENDANCE_STATUSES, db
 from scheduler.services import console, enrollments, outreach
@@ -18,11 +18,13 @@ from scheduler.timeutil import local_today
 def today():
     current = local_today(now())
     day = date_arg("date") or current
-    days = console.today(now(), day, location_id=current_user.location_id)
-    sessions = [s.group_session.id for d in days for s in d.sessions]
+    shown = console.today(now(), day, location_id=current_user.location_id,
+                          page=int_arg("page") or 1)
+    sessions = [s.group_session.id for d in shown.days for s in d.sessions]
     if sessions:
         audited("read", "today", None, group_sessions=sessions)
-    return render_template("console/today.html", days=days, day=day, today=current,
+    return render_template("console/today.html", days=shown.days, shown=shown, day=day,
+                           today=current,
                            sites=console.site_choices(),
                            roster_html=roster_html, started_by=now(),
                            days_back=policy().attendance_days_back,
@@ -72,7 +74,9 @@ def take_attendance(session_id: int):
         if key.startswith("client-") and key[7:].isdigit() and value in ATTENDANCE_STATUSES:
             marks.append({"client_id": int(key[7:]), "status": value})
     back = request.form.get("date") or None
-    target = url_for("web.today", date=back, _anchor=f"session-{session_id}")
+    page = int_arg("page")  # the page of sites it was saved from
+    target = url_for("web.today", date=back, page=page if page and page > 1 else None,
+                     _anchor=f"session-{session_id}")
     if not marks:
         flash("Nothing was marked, so nothing changed.")
         return redirect(target)

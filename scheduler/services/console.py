@@ -39,6 +39,7 @@ from scheduler.models import (
 from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
 from scheduler.services import outbox, report_stamps
+from scheduler.services.common import Paged, page_within
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
 from scheduler.services.waitlist import lines_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when, local_instant, local_today
@@ -154,30 +155,59 @@ def site_choices() -> list[tuple[int, str]]:
         sa.select(Location.id, Location.name).order_by(Location.name))]
 
 
+SITES_PER_PAGE = 10  # Today for every site: a page a person reads, however many sites
+
+
+@dataclass
+class TodayPage(Paged):
+    """One page of Today: the sites shown (``days``), out of ``count`` sites with a
+    group session that day."""
+
+    days: list[LocationDay]
+    count: int
+    page: int
+    size: int = SITES_PER_PAGE
+
+    @property
+    def shown(self) -> list[LocationDay]:
+        return self.days
+
+
 def today(now: datetime, day: date | None = None, *, location_id: int | None = None,
-          ) -> list[LocationDay]:
+          page: int = 1) -> TodayPage:
     """Every group session on ``day`` (default today, program time zone), per
-    location (or at ``location_id`` only), with rosters and the attendance taken."""
+    location, with rosters and the attendance taken: at ``location_id`` only, or
+    every site ``SITES_PER_PAGE`` to a page (sites by name; only those with a group
+    session that day count)."""
     start, end = _day_bounds(day or local_today(now))
-    query = (sa.select(GroupSession, Cohort, Location)
-             .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
-             .where(GroupSession.starts_at >= start, GroupSession.starts_at < end)
-             .order_by(Location.name, GroupSession.starts_at, Cohort.name))
+    on_day = (GroupSession.starts_at >= start, GroupSession.starts_at < end)
     if location_id is not None:
-        query = query.where(Cohort.location_id == location_id)
-    rows = db.session.execute(query).all()
+        site_ids, count, page = [location_id], 1, 1
+    else:
+        every = db.session.scalars(
+            sa.select(Location.id).join(Cohort, Cohort.location_id == Location.id)
+            .join(GroupSession, GroupSession.cohort_id == Cohort.id).where(*on_day)
+            .group_by(Location.id, Location.name).order_by(Location.name, Location.id)).all()
+        count = len(every)
+        page = page_within(page, count, SITES_PER_PAGE)
+        site_ids = every[(page - 1) * SITES_PER_PAGE:page * SITES_PER_PAGE]
+    rows = db.session.execute(
+        sa.select(GroupSession, Cohort, Location)
+        .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
+        .where(*on_day, Cohort.location_id.in_(site_ids))
+        .order_by(Location.name, Location.id, GroupSession.starts_at, Cohort.name)).all()
     lines = roster_lines(sorted({c.id for _, c, _ in rows}), now)
     marks = {(a.group_session_id, a.client_id): a.status for a in db.session.scalars(
         sa.select(Attendance).where(Attendance.group_session_id.in_([s.id for s, _, _ in rows])))}
     days: dict[int, LocationDay] = {}
     for group_session, cohort, location in rows:
-        day = days.setdefault(location.id, LocationDay(location, []))
+        shown = days.setdefault(location.id, LocationDay(location, []))
         session_lines = [RosterLine(line.enrollment, line.client, line.attended, line.total,
                                     marks.get((group_session.id, line.client.id)))
                          for line in lines[cohort.id]
                          if line.enrollment.joined_on <= group_session.occurs_on]
-        day.sessions.append(TodaySession(group_session, cohort, session_lines))
-    return list(days.values())
+        shown.sessions.append(TodaySession(group_session, cohort, session_lines))
+    return TodayPage(list(days.values()), count, page)
 
 
 @dataclass

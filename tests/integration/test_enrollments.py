@@ -136,7 +136,7 @@ def test_a_person_seated_after_the_days_session_began_starts_at_the_next_one(
     assert enrollment.joined_on == date(2026, 12, 2)
     first = notices.first_session(morning.id, clock(), enrollment.joined_on)
     assert first.occurs_on == date(2026, 12, 2)
-    [boston] = console.today(clock())
+    [boston] = console.today(clock()).days
     [session_today] = boston.sessions
     assert person.id not in {line.client.id for line in session_today.lines}
 
@@ -145,6 +145,6 @@ def test_a_person_seated_before_the_days_session_starts_tonight(db, build, clock
     evening = build.cohort(weekdays=["mon", "wed"], start_time=time(18, 0))
     enrollment = build.enroll(build.client(email="early@example.org"), evening)
     assert enrollment.joined_on == date(2026, 11, 30)
-    [boston] = console.today(clock())
+    [boston] = console.today(clock()).days
     [session_tonight] = boston.sessions
     assert enrollment.client_id in {line.client.id for line in session_tonight.lines}
