@@ -46,6 +46,18 @@ class Builder:
     def enroll(self, client: Client, cohort: Cohort, **kw):
         return enrollments.enroll(client.id, cohort.id, self.clock(), self.policy, **kw)
 
+    def sites(self, count: int, *, prefix: str = "Site") -> list[tuple[Location, Cohort]]:
+        """``count`` sites named "{prefix} 00", "{prefix} 01"..., each with a group
+        meeting Mon/Wed/Thu evenings ("{prefix} NN Evening") and one person on its
+        roster ("Person {prefix} NN"); in name order."""
+        made = []
+        for n in range(count):
+            site = self.location(f"{prefix} {n:02d}")
+            group = self.cohort(site, name=f"{prefix} {n:02d} Evening")
+            self.enroll(self.client(f"Person {prefix} {n:02d}"), group)
+            made.append((site, group))
+        return made
+
     def full_cohort(self, capacity: int = 2, **kw) -> Cohort:
         cohort = self.cohort(capacity=capacity, **kw)
         for _ in range(capacity):

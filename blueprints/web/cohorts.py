@@ -21,17 +21,14 @@ def _forming_here() -> list:
 
 
 def _cohorts_page(errors: dict | None = None, status: int = 200, forming=None):
-    grids, sites = console.week_grid(now(), location_id=current_user.location_id)
-    targets = {card.cohort.id: card for g in grids for cells in g.cells.values()
-               for card in cells}
+    week = console.week_grid(now(), location_id=current_user.location_id,
+                             page=int_arg("page") or 1)
     # each group's bar is drawn once, though the week shows it on each of its days
-    bars = {cohort_id: seats_bar(card.seats) for cohort_id, card in targets.items()}
-    return render_template("console/cohorts.html", grids=grids, bars=bars,
-                           sites=sites,
+    bars = {card.cohort.id: seats_bar(card.seats) for g in week.grids
+            for cells in g.cells.values() for card in cells}
+    return render_template("console/cohorts.html", grids=week.grids, week=week, bars=bars,
+                           sites=week.sites,
                            forming=forming if forming is not None else _forming_here(),
-                           merge_targets=sorted(targets.values(),
-                                                key=lambda c: (c.cohort.location.name,
-                                                               c.cohort.name)),
                            policy=policy(), errors=errors or {}), status
 
 

@@ -11,14 +11,15 @@ from flask import Response, render_template
 from flask_login import current_user
 
 from blueprints.web import bp
-from blueprints.web.helpers import now
+from blueprints.web.helpers import int_arg, now
 from scheduler.services import reports
 from scheduler.timeutil import to_local
 
 
 @bp.get("/director")
 def director():
-    report = reports.director_report(now(), location_id=current_user.location_id)
+    report = reports.director_report(now(), location_id=current_user.location_id,
+                                     page=int_arg("page") or 1)
     return render_template("console/director.html", report=report, sites=report.sites,
                            window_days=reports.TIME_BACK_DAYS)
 

@@ -53,3 +53,9 @@ def page_count(count: int, size: int) -> int:
 def page_within(page: int, count: int, size: int) -> int:
     """``page``, or the last page when it is past it (the first when below)."""
     return min(max(page, 1), page_count(count, size))
+
+
+def page_of(items: Sequence[T], page: int, size: int) -> tuple[Sequence[T], int]:
+    """The items on ``page`` (kept within the pages they fill) and that page."""
+    page = page_within(page, len(items), size)
+    return items[(page - 1) * size:page * size], page

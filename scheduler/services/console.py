@@ -39,7 +39,7 @@ from scheduler.models import (
 from scheduler.reminders import change_notice
 from scheduler.seats import holds_seat
 from scheduler.services import outbox, report_stamps
-from scheduler.services.common import Paged, page_within
+from scheduler.services.common import Paged, page_of
 from scheduler.services.seats import attended_since_joining, holds_seat_clause, seats_by_cohort
 from scheduler.services.waitlist import lines_by_cohort
 from scheduler.timeutil import PROGRAM_TZ, as_utc, human_when, local_instant, local_today
@@ -189,8 +189,7 @@ def today(now: datetime, day: date | None = None, *, location_id: int | None = N
             .join(GroupSession, GroupSession.cohort_id == Cohort.id).where(*on_day)
             .group_by(Location.id, Location.name).order_by(Location.name, Location.id)).all()
         count = len(every)
-        page = page_within(page, count, SITES_PER_PAGE)
-        site_ids = every[(page - 1) * SITES_PER_PAGE:page * SITES_PER_PAGE]
+        site_ids, page = page_of(every, page, SITES_PER_PAGE)
     rows = db.session.execute(
         sa.select(GroupSession, Cohort, Location)
         .join(Cohort, Cohort.id == GroupSession.cohort_id).join(Location)
@@ -229,28 +228,39 @@ def _seats(cohort: Cohort, counts: dict[int, dict[str, int]]) -> Seats:
     return Seats(cohort.capacity, **counts.get(cohort.id, {}))
 
 
-class Week(NamedTuple):
-    grids: list[WeekGrid]  # the sites shown
+@dataclass
+class Week(Paged):
+    """One page of the Cohorts grid: the sites shown (``grids``, ``SITES_PER_PAGE``
+    of ``count`` sites when every site is shown) and every site to choose from."""
+
+    grids: list[WeekGrid]
     sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
+    count: int
+    page: int
+    size: int = SITES_PER_PAGE
+
+    @property
+    def shown(self) -> list[WeekGrid]:
+        return self.grids
 
 
-def week_grid(now: datetime, *, location_id: int | None = None) -> Week:
-    """Running cohorts per location (or at ``location_id`` only) laid out by start
-    time (rows) and weekday (columns), each with its seats taken, held, offered
-    and free."""
-    counts = seats_by_cohort(now, location_id=location_id)
-    lines = lines_by_cohort(location_id)
-    grids: dict[int, WeekGrid] = {}
-    sites = []
-    for location in db.session.scalars(sa.select(Location).order_by(Location.name)):
-        sites.append((location.id, location.name))
-        if location_id is None or location.id == location_id:
-            grids[location.id] = WeekGrid(location, [], WEEKDAYS)
-    cohorts = (sa.select(Cohort).where(Cohort.status == "running")
-               .order_by(Cohort.start_time, Cohort.name))
+def week_grid(now: datetime, *, location_id: int | None = None, page: int = 1) -> Week:
+    """Running cohorts per location (at ``location_id`` only, or every site by name
+    ``SITES_PER_PAGE`` to a page) laid out by start time (rows) and weekday
+    (columns), each with its seats taken, held, offered and free."""
+    every = list(db.session.scalars(sa.select(Location).order_by(Location.name, Location.id)))
     if location_id is not None:
-        cohorts = cohorts.where(Cohort.location_id == location_id)
-    for cohort in db.session.scalars(cohorts):
+        shown, count, page = [loc for loc in every if loc.id == location_id], 1, 1
+    else:
+        count = len(every)
+        shown, page = page_of(every, page, SITES_PER_PAGE)
+    grids = {loc.id: WeekGrid(loc, [], WEEKDAYS) for loc in shown}
+    counts = seats_by_cohort(now, location_ids=list(grids))
+    lines = lines_by_cohort(list(grids))
+    cohorts = db.session.scalars(
+        sa.select(Cohort).where(Cohort.status == "running", Cohort.location_id.in_(list(grids)))
+        .order_by(Cohort.start_time, Cohort.name))
+    for cohort in cohorts:
         grid = grids[cohort.location_id]
         if cohort.start_time not in grid.times:
             grid.times.append(cohort.start_time)
@@ -261,7 +271,8 @@ def week_grid(now: datetime, *, location_id: int | None = None) -> Week:
         grid.times.sort()
         used = {d for (_, d) in grid.cells}
         grid.days = tuple(d for d in WEEKDAYS if d in used or d in WEEKDAYS[:5])
-    return Week(list(grids.values()), sites)
+    return Week(list(grids.values()), [(loc.id, loc.name) for loc in every], count,
+                page)
 
 
 @dataclass

@@ -30,8 +30,8 @@ from scheduler.models import (
     db,
 )
 from scheduler.services import report_stamps, returns
-from scheduler.services.common import Paged, get, page_within
-from scheduler.services.console import Seats
+from scheduler.services.common import Paged, get, page_of, page_within
+from scheduler.services.console import SITES_PER_PAGE, Seats
 from scheduler.services.seats import seats_by_cohort
 from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
 from scheduler.timeutil import as_utc
@@ -415,38 +415,54 @@ class LocationLine:
 
 
 @dataclass
-class DirectorReport:
-    locations: list[LocationLine]
+class DirectorReport(Paged):
+    locations: list[LocationLine]  # the sites shown: one, or a page of every site
     time_back: TimeBack
     open_requests: int
     forming: int
     sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
+    count: int  # sites the capacity section pages through
+    page: int
+    size: int = SITES_PER_PAGE
+
+    @property
+    def shown(self) -> list[LocationLine]:
+        return self.locations
 
 
-def director_report(now: datetime, *, location_id: int | None = None) -> DirectorReport:
-    """Capacity per location (or at ``location_id`` only) and running cohort (seats
-    taken / offered / free), people waiting per cohort with the longest wait in days,
-    and time back to group across the program."""
-    counts = seats_by_cohort(now, location_id=location_id)
-    waits = lines_by_cohort(location_id)
-    shown = [Cohort.location_id == Location.id, Cohort.status == "running"]
+def director_report(now: datetime, *, location_id: int | None = None,
+                    page: int = 1) -> DirectorReport:
+    """Capacity per location (at ``location_id`` only, or every site by name
+    ``SITES_PER_PAGE`` to a page) and running cohort (seats taken / offered / free),
+    people waiting per cohort with the longest wait in days, and time back to group
+    across the program."""
+    every = [tuple(row) for row in db.session.execute(
+        sa.select(Location.id, Location.name).order_by(Location.name, Location.id))]
     if location_id is not None:
-        shown.append(Cohort.location_id == location_id)
-    # every site (to choose from), each with its running groups if it is shown
+        chosen, count, page = [location_id], 1, 1
+    else:
+        count = len(every)
+        on_page, page = page_of(every, page, SITES_PER_PAGE)
+        chosen = [site_id for site_id, _ in on_page]
+    counts = seats_by_cohort(now, location_ids=chosen)
+    waits = lines_by_cohort(chosen)
+    # the sites shown, each with its running groups
     rows = db.session.execute(
-        sa.select(Location, Cohort).outerjoin(Cohort, sa.and_(*shown))
+        sa.select(Location, Cohort)
+        .outerjoin(Cohort, sa.and_(Cohort.location_id == Location.id,
+                                   Cohort.status == "running"))
+        .where(Location.id.in_(chosen))
         .order_by(Location.name, Location.id, Cohort.name, Cohort.id)).all()
-    sites = list(dict.fromkeys(loc for loc, _cohort in rows))
-    lines: dict[int, LocationLine] = {loc.id: LocationLine(loc, []) for loc in sites
-                                      if location_id is None or loc.id == location_id}
-    for _loc, cohort in rows:
+    lines: dict[int, LocationLine] = {}
+    for loc, cohort in rows:
+        line = lines.setdefault(loc.id, LocationLine(loc, []))
         if cohort is None:
             continue
         n, oldest = waits.get(cohort.id, (0, None))
         longest = None
         if oldest is not None:
             longest = int((now - as_utc(oldest)).total_seconds() // 86400)
-        lines[cohort.location_id].cohorts.append(CohortLine(
+        line.cohorts.append(CohortLine(
             cohort, Seats(cohort.capacity, **counts.get(cohort.id, {})), n, longest))
     open_requests, forming = db.session.execute(sa.select(
         sa.select(sa.func.count()).select_from(ReturnRequest)
@@ -454,4 +470,4 @@ def director_report(now: datetime, *, location_id: int | None = None) -> Directo
         sa.select(sa.func.count()).select_from(Cohort)
         .where(Cohort.status == "forming").scalar_subquery())).one()
     return DirectorReport(list(lines.values()), time_back(now), int(open_requests or 0),
-                          int(forming or 0), [(loc.id, loc.name) for loc in sites])
+                          int(forming or 0), every, count, page)

@@ -13,8 +13,10 @@ turns each waiting member into an enrollment and records which one.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple
@@ -441,8 +443,9 @@ def _history(client: Client, waiting: list[Waiting], now: datetime) -> placement
 
 
 @functools.cache
-def _snapshot_statement(closed_join_until_session: int):
-    """Built once per policy: plain columns, not ORM objects (this runs for every
+def _snapshot_statement(closed_join_until_session: int, at_sites: bool = False):
+    """Built once per policy (``at_sites``: only cohorts at the ``location_ids``
+    bound): plain columns, not ORM objects (this runs for every
     cohort on every ranking); the next session, the forming count, the seats taken
     and a closed group's last day to join ride along as correlated subqueries."""
     now = sa.bindparam("now")
@@ -455,25 +458,35 @@ def _snapshot_statement(closed_join_until_session: int):
                               FormingMember.status == "waiting")
                        .correlate(Cohort).scalar_subquery())
     last_to_join = last_session_to_join_column(closed_join_until_session)
-    return (sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id,
-                      Cohort.status, Cohort.mode, Cohort.weekdays, Cohort.start_time,
-                      Cohort.minutes, Cohort.capacity, Cohort.for_returners,
-                      Location.name.label("location_name"), Location.timezone,
-                      first_session.label("first_at"), waiting_members.label("members"),
-                      seats_taken_column(now).label("taken"),
-                      sa.case((Cohort.mode == "closed", last_to_join)).label("last_to_join"))
-            .join(Location)
-            .where(sa.or_(Cohort.status.in_(("running", "forming")),
-                          Cohort.id.in_(sa.bindparam("include_ids", expanding=True))))
-            .order_by(Cohort.id))
+    statement = (
+        sa.select(Cohort.id, Cohort.name, Cohort.location_id, Cohort.track_id,
+                  Cohort.status, Cohort.mode, Cohort.weekdays, Cohort.start_time,
+                  Cohort.minutes, Cohort.capacity, Cohort.for_returners,
+                  Location.name.label("location_name"), Location.timezone,
+                  first_session.label("first_at"), waiting_members.label("members"),
+                  seats_taken_column(now).label("taken"),
+                  sa.case((Cohort.mode == "closed", last_to_join)).label("last_to_join"))
+        .join(Location)
+        .where(sa.or_(Cohort.status.in_(("running", "forming")),
+                      Cohort.id.in_(sa.bindparam("include_ids", expanding=True))))
+        .order_by(Cohort.id))
+    if at_sites:
+        statement = statement.where(
+            Cohort.location_id.in_(sa.bindparam("location_ids", expanding=True)))
+    return statement
 
 
 def cohort_snapshots(now: datetime, policy: Policy, *, include_ids: tuple[int, ...] = (),
+                     location_ids: Collection[int] | None = None,
                      ) -> list[placement.CohortSnapshot]:
-    """Snapshots of every running and forming cohort (plus ``include_ids``) in one
-    statement, however many cohorts there are."""
-    rows = db.session.execute(_snapshot_statement(policy.closed_join_until_session),
-                              {"now": now, "include_ids": list(include_ids)}).all()
+    """Snapshots of every running and forming cohort (plus ``include_ids``), or of
+    those at ``location_ids``, in one statement, however many cohorts there are."""
+    at_sites = location_ids is not None
+    values = {"now": now, "include_ids": list(include_ids)}
+    if at_sites:
+        values["location_ids"] = list(location_ids)
+    rows = db.session.execute(
+        _snapshot_statement(policy.closed_join_until_session, at_sites), values).all()
     today = local_today(now)
     out = []
     for c in rows:
@@ -766,6 +779,8 @@ class FormingView:
     estimated_start: datetime
     # short of its size for too long: merge it or open it smaller (staff decide)
     proposal: placement.StalledPlan | None = None
+    # the running groups at its site, by name: where staff may merge its people
+    targets: list[placement.CohortSnapshot] = dataclasses.field(default_factory=list)
 
     @property
     def waiting_since(self) -> datetime | None:
@@ -795,11 +810,16 @@ def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
              for c in cohorts]
     if ready_only:
         return [v for v in views if v.ready]
-    waiting = [v for v in views if v.members and not v.ready]
-    if waiting:
-        snapshots = {s.id: s for s in cohort_snapshots(now, policy)}
+    gathered = [v for v in views if v.members]
+    if gathered:  # read at their sites only: a merge stays where people asked to be
+        snapshots = {s.id: s for s in cohort_snapshots(
+            now, policy, location_ids=sorted({v.cohort.location_id for v in gathered}))}
         running = [s for s in snapshots.values() if s.status == "running"]
-        for v in waiting:
+        for v in gathered:
+            v.targets = sorted((s for s in running if s.location_id == v.cohort.location_id),
+                               key=lambda s: (s.name, s.id))
+            if v.ready:
+                continue
             v.proposal = placement.plan_for_stalled(
                 snapshots[v.cohort.id], len(v.members), as_utc(v.waiting_since), running,
                 now, policy)

@@ -18,6 +18,7 @@ database.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -85,20 +86,20 @@ def seats_taken(cohort_id: int, now: datetime) -> int:
     return int(enrolled or 0) + int(offered or 0)
 
 
-def seats_by_cohort(now: datetime, *, location_id: int | None = None,
+def seats_by_cohort(now: datetime, *, location_ids: Collection[int] | None = None,
                     cohort_id: int | None = None) -> dict[int, dict[str, int]]:
     """{cohort_id: {"enrolled", "held", "offered"}} for every cohort, or only those at
-    ``location_id``, or ``cohort_id`` alone (what a page shows: one site's or one
+    ``location_ids``, or ``cohort_id`` alone (what a page shows: the sites' or one
     group's seats are not counted from every group's), in one query."""
     enrolled = (sa.select(Enrollment.cohort_id,
                           sa.case((Enrollment.status == "active", "enrolled"), else_="held"),
                           sa.func.count())
                 .where(holds_seat_clause(now),
-                       cohorts_shown(Enrollment.cohort_id, location_id, cohort_id))
+                       cohorts_shown(Enrollment.cohort_id, location_ids, cohort_id))
                 .group_by(Enrollment.cohort_id, Enrollment.status))
     offered = (sa.select(SeatOffer.cohort_id, sa.literal("offered"), sa.func.count())
                .where(SeatOffer.status == "open",
-                      cohorts_shown(SeatOffer.cohort_id, location_id, cohort_id))
+                      cohorts_shown(SeatOffer.cohort_id, location_ids, cohort_id))
                .group_by(SeatOffer.cohort_id))
     counts: dict[int, dict[str, int]] = {}
     for cid, what, n in db.session.execute(sa.union_all(enrolled, offered)):
@@ -107,13 +108,14 @@ def seats_by_cohort(now: datetime, *, location_id: int | None = None,
     return counts
 
 
-def cohorts_shown(column, location_id: int | None = None, cohort_id: int | None = None):
-    """A condition on a cohort id ``column``: every cohort, those at ``location_id``,
+def cohorts_shown(column, location_ids: Collection[int] | None = None,
+                  cohort_id: int | None = None):
+    """A condition on a cohort id ``column``: every cohort, those at ``location_ids``,
     or ``cohort_id`` alone."""
     if cohort_id is not None:
         return column == cohort_id
-    if location_id is not None:
-        return column.in_(sa.select(Cohort.id).where(Cohort.location_id == location_id))
+    if location_ids is not None:
+        return column.in_(sa.select(Cohort.id).where(Cohort.location_id.in_(location_ids)))
     return sa.true()
 
 

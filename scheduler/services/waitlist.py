@@ -15,6 +15,7 @@ the outbox payload holds no secret, and the sender rebuilds the link with
 from __future__ import annotations
 
 import functools
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -543,15 +544,16 @@ class Waiting:
     offer_expires_at: datetime | None = None
 
 
-def lines_by_cohort(location_id: int | None = None) -> dict[int, tuple[int, datetime]]:
+def lines_by_cohort(location_ids: Collection[int] | None = None,
+                    ) -> dict[int, tuple[int, datetime]]:
     """{cohort_id: (people in line, when the longest-waiting one asked)} for every
-    cohort with a line (or those at ``location_id``), in one query (the Cohorts grid
+    cohort with a line (or those at ``location_ids``), in one query (the Cohorts grid
     and the Director page)."""
     return {cid: (n, oldest) for cid, n, oldest in db.session.execute(
         sa.select(WaitlistEntry.cohort_id, sa.func.count(),
                   sa.func.min(WaitlistEntry.requested_at))
         .where(WaitlistEntry.status.in_(LIVE),
-               cohorts_shown(WaitlistEntry.cohort_id, location_id))
+               cohorts_shown(WaitlistEntry.cohort_id, location_ids))
         .group_by(WaitlistEntry.cohort_id))}
 
 

@@ -104,8 +104,8 @@ def test_seats_and_lines_for_one_site_or_one_group_are_that_sites_or_groups_alon
     there, _, _ = full_group_with_line(build, capacity=3, waiting=2)
     every = seats_by_cohort(clock())
     assert every[here.id]["enrolled"] == 2 and every[there.id]["enrolled"] == 3
-    assert seats_by_cohort(clock(), location_id=here.location_id) == {here.id: every[here.id]}
+    assert seats_by_cohort(clock(), location_ids=[here.location_id]) == {here.id: every[here.id]}
     assert seats_by_cohort(clock(), cohort_id=there.id) == {there.id: every[there.id]}
     lines = lines_by_cohort()
     assert {here.id, there.id} <= set(lines)
-    assert lines_by_cohort(there.location_id) == {there.id: lines[there.id]}
+    assert lines_by_cohort([there.location_id]) == {there.id: lines[there.id]}

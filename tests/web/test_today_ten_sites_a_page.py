@@ -14,24 +14,12 @@ from scheduler.models import GroupSession, db
 from scheduler.services import console
 
 
-def _sites(build, count: int, *, prefix: str = "Site") -> list:
-    """``count`` sites, each with a group meeting today (Mon 2026-11-30) and one
-    person on its roster; returned in name order."""
-    made = []
-    for n in range(count):
-        site = build.location(f"{prefix} {n:02d}")
-        group = build.cohort(site, name=f"{prefix} {n:02d} Evening")
-        build.enroll(build.client(f"Person {prefix} {n:02d}"), group)
-        made.append((site, group))
-    return made
-
-
 def _shown(page: str) -> list[str]:
     return re.findall(r'<h2 id="loc-\d+">([^<]+)</h2>', page)
 
 
 def test_every_site_is_shown_ten_a_page_in_name_order_with_a_pager(console_as, build):
-    _sites(build, 12)
+    build.sites(12)
     console = console_as("admin")
 
     first = console.get("/").get_data(as_text=True)
@@ -47,21 +35,21 @@ def test_every_site_is_shown_ten_a_page_in_name_order_with_a_pager(console_as, b
 
 
 def test_a_page_past_the_last_shows_the_last_and_a_bad_page_the_first(console_as, build):
-    _sites(build, 12)
+    build.sites(12)
     console = console_as("admin")
     assert _shown(console.get("/?page=9").get_data(as_text=True)) == ["Site 10", "Site 11"]
     assert _shown(console.get("/?page=abc").get_data(as_text=True))[0] == "Site 00"
 
 
 def test_a_program_of_a_few_sites_shows_them_all_without_a_pager(console_as, build):
-    _sites(build, 2)
+    build.sites(2)
     page = console_as("admin").get("/").get_data(as_text=True)
     assert _shown(page) == ["Site 00", "Site 01"]
     assert "with group sessions" not in page and 'class="pager"' not in page
 
 
 def test_sites_with_no_group_session_that_day_are_not_counted(console_as, build):
-    _sites(build, 10)
+    build.sites(10)
     for n in range(5):  # their groups meet Tuesdays and Fridays only
         build.cohort(build.location(f"Quiet {n}"), weekdays=["tue", "fri"])
     page = console_as("admin").get("/").get_data(as_text=True)
@@ -70,7 +58,7 @@ def test_sites_with_no_group_session_that_day_are_not_counted(console_as, build)
 
 
 def test_another_day_is_paged_too_and_the_pager_keeps_the_day(console_as, build):
-    _sites(build, 11)
+    build.sites(11)
     console = console_as("admin")
     page = console.get("/?date=2026-11-26").get_data(as_text=True)  # a Thursday
     assert "Sites 1–10 of 11 with group sessions" in page
@@ -80,7 +68,7 @@ def test_another_day_is_paged_too_and_the_pager_keeps_the_day(console_as, build)
 
 
 def test_attendance_saved_on_a_later_page_returns_to_that_page(console_as, build):
-    made = _sites(build, 11)
+    made = build.sites(11)
     site, group = made[10]
     session_id = db.session.scalar(sa.select(GroupSession.id).where(
         GroupSession.cohort_id == group.id, GroupSession.occurs_on == date(2026, 11, 30)))
@@ -98,7 +86,7 @@ def test_attendance_saved_on_a_later_page_returns_to_that_page(console_as, build
 
 def test_a_site_chosen_by_the_coordinator_is_shown_whole_without_a_pager(
         console_as, build, clock):
-    made = _sites(build, 12)
+    made = build.sites(12)
     page = console.today(clock(), location_id=made[11][0].id)
     assert [d.location.name for d in page.days] == ["Site 11"]
     assert (page.count, page.pages) == (1, 1)
