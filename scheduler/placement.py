@@ -484,6 +484,12 @@ class StalledPlan:
     why: str
 
 
+def merges_here(forming_location_id: int, target_location_id: int) -> bool:
+    """A forming group's people merge only into a group at its own site, where they
+    asked to be (the proposal, the console's choices and the merge itself)."""
+    return forming_location_id == target_location_id
+
+
 def plan_for_stalled(forming: CohortSnapshot, members: int, waiting_since: datetime,
                      running: Iterable[CohortSnapshot], now: datetime, policy: Policy,
                      ) -> StalledPlan | None:
@@ -499,7 +505,8 @@ def plan_for_stalled(forming: CohortSnapshot, members: int, waiting_since: datet
     far = datetime.max.replace(tzinfo=now.tzinfo)
     fits = sorted(
         (c for c in running if c.status == "running" and c.joinable
-         and c.location_id == forming.location_id and c.track_id == forming.track_id
+         and merges_here(forming.location_id, c.location_id)
+         and c.track_id == forming.track_id
          and c.seats_left >= members),
         key=lambda c: (c.daypart != forming.daypart, c.first_session_at or far, c.id))
     if fits:

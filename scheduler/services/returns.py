@@ -816,7 +816,8 @@ def forming_cohorts(now: datetime, policy: Policy, *, ready_only: bool = False,
             now, policy, location_ids=sorted({v.cohort.location_id for v in gathered}))}
         running = [s for s in snapshots.values() if s.status == "running"]
         for v in gathered:
-            v.targets = sorted((s for s in running if s.location_id == v.cohort.location_id),
+            v.targets = sorted((s for s in running
+                                if placement.merges_here(v.cohort.location_id, s.location_id)),
                                key=lambda s: (s.name, s.id))
             if v.ready:
                 continue
@@ -926,6 +927,10 @@ def merge_forming(cohort_id: int, into_cohort_id: int, staff_id: int | None, now
     target = lock_cohort(into_cohort_id)
     if target.status != "running":
         raise InvalidValue(f"{target.name} is not running", field="cohort_id")
+    if not placement.merges_here(forming.location_id, target.location_id):
+        raise InvalidValue(f"{target.name} meets at {target.location.name}; the people "
+                           f"gathered for {forming.name} asked for {forming.location.name}",
+                           field="cohort_id")
     members = _waiting_members(forming.id)
     free = target.capacity - seats_taken(target.id, now)
     if len(members) > free:

@@ -232,6 +232,17 @@ def test_merging_into_a_full_cohort_is_a_conflict(api, build):
     assert response.status_code == 409
 
 
+def test_merging_into_a_group_at_another_site_is_refused_naming_the_field(api, build):
+    location = build.location("Boston")
+    build.track()
+    cohort_id = _place_fresh(api, location.id, 2)[0]["forming_place"]["cohort_id"]
+    elsewhere = build.cohort(location=build.location("Needham"), capacity=5)
+    response = api.post(f"/api/v1/forming-cohorts/{cohort_id}/merge",
+                        json={"cohort_id": elsewhere.id})
+    assert response.status_code == 422
+    assert "cohort_id" in response.get_json()["errors"]["json"]
+
+
 def test_time_back_to_group_is_reported_per_client_and_overall(api, db, build, clock):
     cohort = build.cohort()
     body = _staff_request(api, email="t@example.org").get_json()

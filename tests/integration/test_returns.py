@@ -14,6 +14,7 @@ from scheduler.errors import (
 )
 from scheduler.models import (
     AuditEvent,
+    Cohort,
     Enrollment,
     FollowUp,
     FormingMember,
@@ -354,6 +355,19 @@ def test_merging_into_a_cohort_without_enough_seats_is_refused(build, clock):
     with pytest.raises(NoSeatLeft):
         returns.merge_forming(placed[0].forming_member.cohort_id, target.id, None, clock(),
                               build.policy)
+
+
+def test_a_forming_cohort_merges_only_into_a_group_at_its_own_site(db, build, clock):
+    here, there = build.location("Boston"), build.location("Needham")
+    placed = _fresh(build, clock, here, 2)
+    forming_id = placed[0].forming_member.cohort_id
+    elsewhere = build.cohort(location=there, capacity=5)
+    with pytest.raises(InvalidValue) as refused:
+        returns.merge_forming(forming_id, elsewhere.id, None, clock(), build.policy)
+    assert refused.value.field == "cohort_id" and "Needham" in str(refused.value)
+    db.session.rollback()
+    assert {m.status for m in db.session.scalars(sa.select(FormingMember))} == {"waiting"}
+    assert db.session.get(Cohort, forming_id).status == "forming"
 
 
 def test_time_back_to_group_runs_from_request_to_first_attended_session(db, build, clock):
