@@ -124,15 +124,15 @@ class TimeBack:
                  "never_seated": g.never_seated, "median_days": _one_place(g.median_days),
                  "p90_days": _one_place(g.p90_days)} for name, g in self.by(what).items()]
 
-    @property
+    @cached_property  # the figures are reused while time back is (``report_stamps``)
     def by_location(self) -> list[dict]:
         return self.groups("location")
 
-    @property
+    @cached_property
     def by_track(self) -> list[dict]:
         return self.groups("track")
 
-    @property
+    @cached_property
     def by_option(self) -> list[dict]:
         return self.groups("option")
 

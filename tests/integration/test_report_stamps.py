@@ -11,6 +11,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from scheduler import timeback
 from scheduler.models import Attendance, GroupSession, Location, ReturnRequest, db
 from scheduler.services import console, enrollments, outreach, reports, returns
 from tests.returns_support import ask_to_come_back
@@ -33,6 +34,21 @@ def test_time_back_read_twice_with_nothing_changed_asks_one_question_the_second_
     again = reports.time_back(clock())
     assert (again.requests, again.median_days, again.still_waiting) == (
         first.requests, first.median_days, first.still_waiting) == (1, 0.0, 1)
+
+
+def test_time_back_by_location_track_and_option_is_grouped_once_while_reused(
+        build, clock, monkeypatch):
+    ask_to_come_back(build.client("First", email="first@example.org"), clock())
+    grouped = []
+    real = timeback.grouped
+    monkeypatch.setattr(timeback, "grouped",
+                        lambda *args, **kw: grouped.append(1) or real(*args, **kw))
+    first = reports.time_back(clock())
+    figures = (first.by_location, first.by_track, first.by_option)
+    again = reports.time_back(clock())
+    assert (again.by_location, again.by_track, again.by_option) == figures
+    assert len(grouped) == 3  # once each, though read twice
+    assert [g["requests"] for g in figures[0]] == [1]
 
 
 def test_a_change_made_in_the_same_instant_is_counted_at_once(build, clock, policy):
