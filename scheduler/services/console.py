@@ -244,17 +244,29 @@ class Week(Paged):
         return self.grids
 
 
+class SitesShown(NamedTuple):
+    every: list[Location]  # every site by name, for choosing one
+    shown: list[Location]  # the one chosen, or a page of every site
+    count: int  # sites paged through
+    page: int
+
+
+def sites_shown(location_id: int | None, page: int) -> SitesShown:
+    """Every site by name, and those a page of Cohorts or Director shows: the site
+    chosen, or ``SITES_PER_PAGE`` of every site on ``page``."""
+    every = list(db.session.scalars(sa.select(Location).order_by(Location.name, Location.id)))
+    if location_id is not None:
+        return SitesShown(every, [loc for loc in every if loc.id == location_id], 1, 1)
+    shown, page = page_of(every, page, SITES_PER_PAGE)
+    return SitesShown(every, list(shown), len(every), page)
+
+
 def week_grid(now: datetime, *, location_id: int | None = None, page: int = 1) -> Week:
     """Running cohorts per location (at ``location_id`` only, or every site by name
     ``SITES_PER_PAGE`` to a page) laid out by start time (rows) and weekday
     (columns), each with its seats taken, held, offered and free."""
-    every = list(db.session.scalars(sa.select(Location).order_by(Location.name, Location.id)))
-    if location_id is not None:
-        shown, count, page = [loc for loc in every if loc.id == location_id], 1, 1
-    else:
-        count = len(every)
-        shown, page = page_of(every, page, SITES_PER_PAGE)
-    grids = {loc.id: WeekGrid(loc, [], WEEKDAYS) for loc in shown}
+    sites = sites_shown(location_id, page)
+    grids = {loc.id: WeekGrid(loc, [], WEEKDAYS) for loc in sites.shown}
     counts = seats_by_cohort(now, location_ids=list(grids))
     lines = lines_by_cohort(list(grids))
     cohorts = db.session.scalars(
@@ -271,8 +283,8 @@ def week_grid(now: datetime, *, location_id: int | None = None, page: int = 1) -
         grid.times.sort()
         used = {d for (_, d) in grid.cells}
         grid.days = tuple(d for d in WEEKDAYS if d in used or d in WEEKDAYS[:5])
-    return Week(list(grids.values()), [(loc.id, loc.name) for loc in every], count,
-                page)
+    return Week(list(grids.values()), [(loc.id, loc.name) for loc in sites.every],
+                sites.count, sites.page)
 
 
 @dataclass

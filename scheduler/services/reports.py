@@ -30,8 +30,8 @@ from scheduler.models import (
     db,
 )
 from scheduler.services import report_stamps, returns
-from scheduler.services.common import Paged, get, page_of, page_within
-from scheduler.services.console import SITES_PER_PAGE, Seats
+from scheduler.services.common import Paged, get, page_within
+from scheduler.services.console import SITES_PER_PAGE, Seats, sites_shown
 from scheduler.services.seats import seats_by_cohort
 from scheduler.services.waitlist import Waiting, lines_by_cohort, waiting_of
 from scheduler.timeutil import as_utc
@@ -436,14 +436,8 @@ def director_report(now: datetime, *, location_id: int | None = None,
     ``SITES_PER_PAGE`` to a page) and running cohort (seats taken / offered / free),
     people waiting per cohort with the longest wait in days, and time back to group
     across the program."""
-    every = [tuple(row) for row in db.session.execute(
-        sa.select(Location.id, Location.name).order_by(Location.name, Location.id))]
-    if location_id is not None:
-        chosen, count, page = [location_id], 1, 1
-    else:
-        count = len(every)
-        on_page, page = page_of(every, page, SITES_PER_PAGE)
-        chosen = [site_id for site_id, _ in on_page]
+    sites = sites_shown(location_id, page)
+    chosen = [loc.id for loc in sites.shown]
     counts = seats_by_cohort(now, location_ids=chosen)
     waits = lines_by_cohort(chosen)
     # the sites shown, each with its running groups
@@ -470,4 +464,5 @@ def director_report(now: datetime, *, location_id: int | None = None,
         sa.select(sa.func.count()).select_from(Cohort)
         .where(Cohort.status == "forming").scalar_subquery())).one()
     return DirectorReport(list(lines.values()), time_back(now), int(open_requests or 0),
-                          int(forming or 0), every, count, page)
+                          int(forming or 0), [(loc.id, loc.name) for loc in sites.every],
+                          sites.count, sites.page)
