@@ -7,9 +7,10 @@ says otherwise with ``@roles(...)``. Anything not marked is safe by default.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
+import sqlalchemy as sa
 from flask import current_app, g, request
 from flask_smorest import Api, abort
 from flask_smorest import Blueprint as SmorestBlueprint
@@ -189,12 +190,20 @@ def audit_api_call(response):
 
 def paginate(query, pagination_parameters):
     """Apply smorest's page/page_size to a SQLAlchemy select and report the total."""
-    from sqlalchemy import func, select
-    total = db.session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(
+        query.order_by(None).subquery()))
     pagination_parameters.item_count = total
     return list(db.session.scalars(
         query.limit(pagination_parameters.page_size)
         .offset(pagination_parameters.first_item)))
+
+
+def page_of(items: Sequence, pagination_parameters) -> list:
+    """The page of a list worked out whole (ranked, merged or computed in Python),
+    reporting its total as ``paginate`` does."""
+    pagination_parameters.item_count = len(items)
+    first = pagination_parameters.first_item
+    return list(items[first:first + pagination_parameters.page_size])
 
 
 def text_that_can_be_stored(self, field, ret=None, **kwargs) -> dict:

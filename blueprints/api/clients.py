@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import request
 from flask.views import MethodView
 
-from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
+from blueprints.api import Blueprint, current_staff, now, page_of, paginate, policy, roles
 from blueprints.api.notifications import NotificationOut
 from blueprints.api.schemas import (
     AttendanceMark,
@@ -104,24 +104,27 @@ class EnrollmentCredit(MethodView):
 @blp.route("/clients/<int:client_id>/enrollments")
 class ClientEnrollments(MethodView):
     @blp.response(200, EnrollmentOut(many=True))
-    def get(self, client_id):
+    @blp.paginate()
+    def get(self, client_id, pagination_parameters):
         """The client's enrollments, newest first, with sessions attended and done."""
-        return service.enrollments_of(client_id)
+        return page_of(service.enrollments_of(client_id), pagination_parameters)
 
 
 @blp.route("/clients/<int:client_id>/messages")
 class ClientMessages(MethodView):
     @blp.response(200, NotificationOut(many=True))
-    def get(self, client_id):
+    @blp.paginate()
+    def get(self, client_id, pagination_parameters):
         """Every message planned or sent to the client, newest first."""
-        return service.messages_of(client_id)
+        return page_of(service.messages_of(client_id), pagination_parameters)
 
 
 @blp.route("/group-sessions/<int:session_id>/attendance")
 class SessionAttendance(MethodView):
     @blp.response(200, AttendanceOut(many=True))
-    def get(self, session_id):
-        return enrollments.attendance_for(session_id)
+    @blp.paginate()
+    def get(self, session_id, pagination_parameters):
+        return page_of(enrollments.attendance_for(session_id), pagination_parameters)
 
     @roles("admin", "coordinator", "clinician")
     @blp.arguments(AttendanceMark(many=True))

@@ -14,7 +14,7 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as PlainBlueprint
 
-from blueprints.api import Blueprint, current_staff, now, paginate, policy, roles
+from blueprints.api import Blueprint, current_staff, now, page_of, paginate, policy, roles
 from blueprints.api.returns_schemas import (
     CheckInIn,
     CheckInOut,
@@ -113,9 +113,11 @@ class ReturnLink(MethodView):
 @blp.route("/check-in-slots")
 class CheckInSlots(MethodView):
     @blp.response(200, SlotOut(many=True))
-    def get(self):
+    @blp.paginate()
+    def get(self, pagination_parameters):
         """Published check-in times still ahead, soonest first, with places left."""
-        return checkins.open_slots(now(), policy(), limit=200, include_full=True)
+        return page_of(checkins.open_slots(now(), policy(), limit=200, include_full=True),
+                       pagination_parameters)
 
     @blp.arguments(SlotIn)
     @blp.response(201, SlotOut)
@@ -187,9 +189,12 @@ class ReturnReentry(MethodView):
 @blp.route("/returns/<int:return_id>/options")
 class ReturnOptions(MethodView):
     @blp.response(200, OptionOut(many=True))
-    def get(self, return_id):
-        """Ranked, best first. ``/options/explained`` adds what was not offered and why."""
-        return list(service.options_for(return_id, now(), policy()).options)
+    @blp.paginate()
+    def get(self, return_id, pagination_parameters):
+        """Ranked, best first, a page at a time (ranking needs every group; only the
+        page is written out). ``/options/explained`` adds what was not offered and why."""
+        return page_of(service.options_for(return_id, now(), policy()).options,
+                       pagination_parameters)
 
 
 @blp.route("/returns/<int:return_id>/options/explained")
@@ -240,9 +245,11 @@ class ClientTimeBack(MethodView):
 class FormingCohorts(MethodView):
     @blp.arguments(FormingQuery, location="query")
     @blp.response(200, FormingOut(many=True))
-    def get(self, query):
+    @blp.paginate()
+    def get(self, query, pagination_parameters):
         """Forming cohorts of returners; ``?ready=true`` lists those ready to open."""
-        return service.forming_cohorts(now(), policy(), ready_only=query["ready"])
+        return page_of(service.forming_cohorts(now(), policy(), ready_only=query["ready"]),
+                       pagination_parameters)
 
 
 @blp.route("/forming-cohorts/<int:cohort_id>/open")

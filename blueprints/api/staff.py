@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from blueprints.api import Blueprint, current_staff, now, roles
+from blueprints.api import Blueprint, current_staff, now, page_of, paginate, roles
 from blueprints.api.schemas import OutSchema, StrictSchema
-from scheduler.models import ROLES, StaffUser, db
+from scheduler.models import ROLES, StaffUser
 from scheduler.services import staff as accounts
 
 blp = Blueprint("staff", __name__, description="Staff accounts and API tokens (admins)")
@@ -50,8 +50,9 @@ class TokenIssued(TokenOut):
 class StaffList(MethodView):
     @roles("admin")
     @blp.response(200, StaffOut(many=True))
-    def get(self):
-        return list(db.session.scalars(sa.select(StaffUser).order_by(StaffUser.email)))
+    @blp.paginate()
+    def get(self, pagination_parameters):
+        return paginate(sa.select(StaffUser).order_by(StaffUser.email), pagination_parameters)
 
 
 @blp.route("/staff/<int:staff_id>")
@@ -84,8 +85,9 @@ class StaffEnable(MethodView):
 class StaffTokens(MethodView):
     @roles("admin")
     @blp.response(200, TokenOut(many=True))
-    def get(self, staff_id):
-        return accounts.tokens_of(staff_id)
+    @blp.paginate()
+    def get(self, staff_id, pagination_parameters):
+        return page_of(accounts.tokens_of(staff_id), pagination_parameters)
 
     @roles("admin")
     @blp.arguments(TokenIn, required=False)  # every field optional

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from blueprints.api import Blueprint, current_staff, now
+from blueprints.api import Blueprint, current_staff, now, page_of
 from blueprints.api.schemas import EnrollmentOut, LocalDateTime, OutSchema, StrictSchema
 from scheduler.models import OFFER_STATUSES, Client, GroupSession, db
 from scheduler.services import waitlist as service
@@ -127,20 +127,18 @@ class CohortWaitlist(MethodView):
     @blp.paginate()
     def get(self, cohort_id, pagination_parameters):
         """Everyone in line, in order, each with their open offer (or null)."""
-        places = service.waitlist_for(cohort_id)
-        pagination_parameters.item_count = len(places)
-        first = pagination_parameters.first_item
-        return places[first:first + pagination_parameters.page_size]
+        return page_of(service.waitlist_for(cohort_id), pagination_parameters)
 
 
 @blp.route("/cohorts/<int:cohort_id>/offers")
 class CohortOffers(MethodView):
     @blp.arguments(OfferQuery, location="query")
     @blp.response(200, SeatOfferOut(many=True))
-    def get(self, query, cohort_id):
+    @blp.paginate()
+    def get(self, query, cohort_id, pagination_parameters):
         """Who holds an offered seat and until when (open offers unless ``status``)."""
         status = None if query["status"] == "all" else query["status"]
-        return service.offers_for(cohort_id, status=status)
+        return page_of(service.offers_for(cohort_id, status=status), pagination_parameters)
 
 
 @blp.route("/offers/<int:offer_id>/accept")

@@ -38,6 +38,27 @@ def test_the_openapi_document_gives_every_integer_its_bounds(app):
     assert unbounded == []
 
 
+def test_every_list_the_api_answers_comes_a_page_at_a_time(app):
+    """API.md: collection GETs accept page and page_size and report totals. A
+    cohort's group sessions are the one list bounded another way: by the ``from`` and
+    ``to`` dates API.md gives it (and the horizon ahead), whole within them."""
+    spec = app.test_client().get("/api/openapi.json").get_json()
+    unpaged = []
+    for path, item in spec["paths"].items():
+        get = item.get("get")
+        if path == "/api/v1/cohorts/{cohort_id}/sessions":
+            continue
+        answer = (get or {}).get("responses", {}).get("200", {})
+        schema = answer.get("content", {}).get("application/json", {}).get("schema", {})
+        if schema.get("type") != "array":
+            continue
+        names = {p["name"] for p in get.get("parameters", [])}
+        if not {"page", "page_size"} <= names or "X-Pagination" not in answer.get(
+                "headers", {}):
+            unpaged.append(path)
+    assert unpaged == [], unpaged
+
+
 def test_numbers_in_a_query_beyond_any_column_are_422_naming_the_parameter(api):
     response = api.get("/api/v1/locations?page=2147483648")
     assert response.status_code == 422

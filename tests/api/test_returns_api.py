@@ -1,6 +1,7 @@
 """Coming back over HTTP: the staff doors, placing, fresh cohorts, time back to group,
 the public JSON door and the /come-back page."""
 
+import json
 import re
 from datetime import date
 
@@ -140,6 +141,23 @@ def test_options_come_ranked_with_reasons_first_date_and_progress(api, returner)
                                  "beyond_window": 0}
     assert first["reasons"][0].startswith("Same group as before")
     assert "12 of 36 done, 24 to go" in first["reasons"]
+
+
+def test_options_come_a_page_at_a_time_best_first_and_any_of_them_can_be_placed(
+        api, build, returner):
+    client, cohort = returner
+    for _ in range(3):
+        build.cohort(location=cohort.location)
+    rid = _staff_request(api).get_json()["id"]
+    every = [o["id"] for o in api.get(f"/api/v1/returns/{rid}/options?page_size=500")
+             .get_json()]
+    assert len(every) >= 5
+    second = api.get(f"/api/v1/returns/{rid}/options?page=2&page_size=2")
+    assert [o["id"] for o in second.get_json()] == every[2:4]
+    assert json.loads(second.headers["X-Pagination"])["total"] == len(every)
+    assert api.get(f"/api/v1/returns/{rid}/options?page_size=501").status_code == 422
+    placed = api.post(f"/api/v1/returns/{rid}/placement", json={"option_id": every[3]})
+    assert placed.status_code == 201 and placed.get_json()["kind"] == every[3].split(":")[0]
 
 
 def test_explained_options_say_why_a_group_was_not_offered(api, build, returner):
