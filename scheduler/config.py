@@ -40,13 +40,16 @@ class Policy:
         default_factory=lambda: {"morning": (5, 12), "afternoon": (12, 17), "evening": (17, 24)}
     )
     # coming back (placement.py): how many groups with seats to offer, how many full
-    # groups to offer a waitlist place in,
+    # groups to offer a waitlist place in, how many new fresh groups to propose (at
+    # the sites asked for, in their order, else by site; six is every daypart at two
+    # sites: a program of many sites is not read a new group at each),
     # how many hours' notice a fresh group of returners gets when it opens (its first
     # session is the first one at least this far away: opened in the morning, an
     # evening group meets that evening), and the weekly pattern a new fresh group
     # starts with (staff may change it before opening)
     join_options: int = 5
     waitlist_options: int = 3
+    fresh_new_options: int = 6
     fresh_notice_hours: int = 6
     # self-booked check-ins: published times are offered from this many hours ahead
     self_check_in_notice_hours: int = 2

@@ -16,6 +16,7 @@ Two promises shape the rules:
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -155,6 +156,9 @@ class Option:
 class NotOffered:
     cohort_id: int
     reason: str
+    # "join" or "waitlist": it fits, but the best-fitting ones of that list are
+    # offered and it was left out (a big program has many such; pages count them)
+    crowded_out: str | None = None
 
     def as_dict(self) -> dict:
         return {"cohort_id": self.cohort_id, "reason": self.reason}
@@ -331,7 +335,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
         if index >= policy.join_options:
             not_offered.append(NotOffered(
                 cohort.id, f"{cohort.name} has seats; {policy.join_options} better-fitting "
-                "groups are offered already"))
+                "groups are offered already", crowded_out="join"))
             continue
         lead = (f"The group they were in before ({cohort.name})" if is_prior
                 else f"{cohort.name} in {cohort.location_name}")
@@ -347,7 +351,7 @@ def rank_options(history: History, answers: Answers, cohorts: Iterable[CohortSna
         if index >= policy.waitlist_options:
             not_offered.append(NotOffered(
                 cohort.id, f"{cohort.name} is full; {policy.waitlist_options} better-fitting "
-                "waitlists are offered already"))
+                "waitlists are offered already", crowded_out="waitlist"))
             continue
         lead = "Same group as before" if is_prior else f"{cohort.name} in {cohort.location_name}"
         offer("waitlist", "waitlist_prior" if is_prior and not note else "waitlist", cohort,
@@ -396,7 +400,8 @@ def _ordinal(n: int) -> str:
 
 def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, policy, now,
                    offer, not_offered) -> None:
-    """A forming cohort of returners for each wanted location and daypart, or a new one."""
+    """A forming cohort of returners for each wanted location and daypart, or a new one
+    (at most ``fresh_new_options`` new ones: the sites asked for first, in their order)."""
     wanted_locations = list(locations) or (
         [prior.location_id] if prior else sorted(names))
     wanted_dayparts = list(answers.dayparts) or (
@@ -431,15 +436,12 @@ def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, p
               daypart=cohort.daypart)
     track_for = {daypart: _track_for(daypart, prior, cohorts, tracks)
                  for daypart in wanted_dayparts}  # once each, not per location
-    for location_id in wanted_locations:
-        if location_id not in names:
-            continue
-        for daypart in wanted_dayparts:
-            if (location_id, daypart) in covered:
-                continue
-            track_id = track_for[daypart]
-            if track_id is None:
-                continue
+    proposals = ((location_id, daypart, track_for[daypart])
+                 for location_id in wanted_locations if location_id in names
+                 for daypart in wanted_dayparts
+                 if (location_id, daypart) not in covered and track_for[daypart] is not None)
+    for location_id, daypart, track_id in itertools.islice(proposals,
+                                                           policy.fresh_new_options):
             offer("fresh", "fresh_later", None,
                   f"fresh:new:{location_id}:{track_id}:{daypart}",
                   [f"Start a fresh {daypart} group of people coming back in "

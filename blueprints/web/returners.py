@@ -80,7 +80,7 @@ def _page(return_id: int, *, errors: dict | None = None, form=None,
                                None if request.args.get("options") == "all" else OPTIONS_SHOWN),
                            form=form or {}, form_name=form_name,
                            check_in_local=check_in_local,
-                           location_names=page.locations,
+                           location_names=page.locations, policy=policy(),
                            today=to_local(now()).date(), find=_find(page),
                            **_words()), status
 

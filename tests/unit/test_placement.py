@@ -244,6 +244,40 @@ def test_a_new_fresh_group_is_offered_when_none_is_forming_there():
     assert "fresh:new:1:1:evening" in ids(ranking)
 
 
+def test_groups_left_out_because_better_fitting_ones_are_offered_say_which_list():
+    open_seats = [cohort(i) for i in range(2, 9)]
+    full = [cohort(i, seats_taken=10) for i in range(10, 15)]
+    ranking = rank(History(), open_seats + full)
+    crowded = {n.cohort_id: n.crowded_out for n in ranking.not_offered if n.crowded_out}
+    assert crowded == {7: "join", 8: "join", 13: "waitlist", 14: "waitlist"}
+
+
+def new_fresh(ranking) -> list[str]:
+    return [o.id for o in ranking.options if o.id.startswith("fresh:new:")]
+
+
+def test_new_fresh_groups_are_proposed_at_the_first_sites_only_up_to_the_policy():
+    sites = {n: f"Site {n}" for n in range(1, 6)}
+    policy = replace(POLICY, fresh_new_options=4)
+    ranking = rank_options(History(), Answers(), [cohort(1)], TRACKS, NOW, policy, sites)
+    assert set(new_fresh(ranking)) == {"fresh:new:1:1:morning", "fresh:new:1:1:afternoon",
+                                       "fresh:new:1:1:evening", "fresh:new:2:1:morning"}
+
+
+def test_new_fresh_groups_follow_the_sites_the_person_asked_for_in_their_order():
+    sites = {n: f"Site {n}" for n in range(1, 6)}
+    policy = replace(POLICY, fresh_new_options=2)
+    answers = Answers(location_ids=(5, 3), dayparts=("evening",))
+    ranking = rank_options(History(), answers, [cohort(1)], TRACKS, NOW, policy, sites)
+    assert new_fresh(ranking) == ["fresh:new:5:1:evening", "fresh:new:3:1:evening"]
+
+
+def test_by_default_a_two_site_program_is_offered_a_new_fresh_group_at_every_daypart():
+    ranking = rank_options(History(), Answers(), [cohort(1)], TRACKS, NOW, POLICY,
+                           {BOSTON: "Boston", NEEDHAM: "Needham"})
+    assert len(new_fresh(ranking)) == 6
+
+
 def test_someone_already_waiting_for_a_group_is_not_offered_it_again():
     history = away(60, waiting_cohort_ids=frozenset({1}))
     ranking = rank(history, [cohort(1, seats_taken=10)])

@@ -193,20 +193,38 @@ def test_bad_re_entry_answers_are_422_naming_the_field(db, robin, console_as, fi
     assert db.session.scalars(sa.select(Reentry)).all() == []
 
 
-def test_the_request_page_shows_ranked_options_with_reasons_and_what_was_not_offered(
-        build, robin, console_as):
+def _page_for_an_evening_returner(build, robin, console_as, other_evenings: int = 0) -> str:
+    """The request page once the check-in recorded "evenings", with a morning group
+    and ``other_evenings`` more evening groups with seats at the same site."""
     request, _, cohort = robin
+    for n in range(other_evenings):
+        build.cohort(name=f"Evening {n}", location=cohort.location)
     build.cohort(name="Tuesday Morning", weekdays=["tue"], start_time=time(9, 30),
                  location=cohort.location)
     console = console_as("coordinator")
     page = f"/returners/{request.id}"
     console.post_form(page, f"{page}/reentry", {"dayparts": ["evening"]})
-    html = console.get(page).get_data(as_text=True)
+    return console.get(page).get_data(as_text=True)
+
+
+def test_the_request_page_shows_ranked_options_with_reasons_and_what_was_not_offered(
+        build, robin, console_as):
+    _, _, cohort = robin
+    html = _page_for_an_evening_returner(build, robin, console_as)
     assert "Same group as before (Monday Evening)" in html
     assert f'value="resume:{cohort.id}"' in html
     assert ("A fresh group of people coming back: a new evening group in "
             f"{cohort.location.name}") in html
     assert "Not offered" in html and "Tuesday Morning" in html
+    assert "Meets in the morning; the client asked for evening" in html
+
+
+def test_groups_left_out_for_better_fitting_ones_are_counted_not_listed_one_by_one(
+        build, robin, console_as):
+    html = _page_for_an_evening_returner(build, robin, console_as, other_evenings=7)
+    assert "2 more groups with seats fit less well than the 5 offered" in html
+    assert "better-fitting groups are offered already" not in html
+    assert "Not offered (3) and why" in html
     assert "Meets in the morning; the client asked for evening" in html
 
 
