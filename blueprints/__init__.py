@@ -6,7 +6,20 @@ from flask import current_app, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from blueprints.limits import POLLED
+from blueprints import (
+    checkin,
+    comeback,
+    errors,
+    feeds,
+    health,
+    logmask,
+    me,
+    messages,
+    offers,
+)
+from blueprints.api.registry import register_api
+from blueprints.limits import POLLED, init_limits
+from blueprints.web import exempt_from_csrf, init_web
 from scheduler import bounds, text
 from scheduler.errors import InvalidValue, NotFound
 
@@ -105,21 +118,6 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def register_blueprints(app) -> None:
-    from blueprints import (
-        checkin,
-        comeback,
-        errors,
-        feeds,
-        health,
-        logmask,
-        me,
-        messages,
-        offers,
-    )
-    from blueprints.api import register_api
-    from blueprints.limits import init_limits
-    from blueprints.web import exempt_from_csrf, init_web
-
     app.session_interface = CookieSessions()
     init_limits(app)
     register_api(app)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from http import HTTPStatus
 
 from flask import jsonify, make_response, render_template, request
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -22,8 +23,6 @@ def _body(status: int, message: str, field: str | None = None):
 
 
 def _phrase(status: int) -> str:
-    from http import HTTPStatus
-
     return HTTPStatus(status).phrase
 
 

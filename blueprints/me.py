@@ -4,6 +4,7 @@ secret link serves both the page and the calendar subscription."""
 
 from __future__ import annotations
 
+import segno
 from flask import Blueprint, redirect, render_template, request, url_for
 from markupsafe import Markup
 
@@ -97,8 +98,6 @@ def where_for(kind: str, row_id: int) -> str:
 
 
 def _page(token: str, client: Client, *, status: int = 200, error: InvalidValue | None = None):
-    import segno
-
     links = feed_urls(token)
     _, events = client_feed(client.id, now(), policy(), uid_key())
     current = now()

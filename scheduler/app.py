@@ -10,7 +10,9 @@ from flask import Flask
 from flask_migrate import Migrate
 from sqlalchemy import event
 
+from blueprints import register_blueprints
 from scheduler import reads
+from scheduler.cli import register_cli
 from scheduler.config import from_environment, policy_from_environment
 from scheduler.jobs import maybe_start_in_web
 from scheduler.models import db
@@ -72,11 +74,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         with app.app_context():
             _sqlite_hooks(db.engine)
 
-    from blueprints import register_blueprints
-    from scheduler.cli import register_cli
-
     register_blueprints(app)
-    register_cli(app)
+    register_cli(app, create_app)
     if app.config.get("RUN_JOBS_IN_WEB") and not app.testing:
         maybe_start_in_web(app)
     return app

@@ -7,9 +7,8 @@ import sys
 
 import click
 from flask import current_app
-from flask.cli import AppGroup, with_appcontext
+from flask.cli import AppGroup, ScriptInfo, with_appcontext
 
-from scheduler import app as application
 from scheduler import backup as backups
 from scheduler.demo import load_demo
 from scheduler.errors import DomainError
@@ -145,6 +144,13 @@ def jobs_run(once: bool, names: tuple[str, ...]) -> None:
         run_forever(current_app._get_current_object())
 
 
+def _app_factory():
+    """The factory of the app this command runs under (``register_cli`` keeps it):
+    the simulator builds its throwaway apps with it, outside this app's context."""
+    app = click.get_current_context().ensure_object(ScriptInfo).load_app()
+    return app.extensions["regroup_make_app"]
+
+
 def _simulate_one(name: str, days: int, seed: int) -> engine.Result:
     try:
         chosen = scenario.load(name)
@@ -154,7 +160,8 @@ def _simulate_one(name: str, days: int, seed: int) -> engine.Result:
     total = chosen.history_weeks * 7 + days
     with click.progressbar(length=total, label=f"{chosen.name} (seed {seed})",
                            file=sys.stderr) as bar:
-        return engine.run(chosen, days=days, seed=seed, make_app=application.create_app,
+        return engine.run(chosen, days=days, seed=seed,
+                          make_app=_app_factory(),
                           progress=bar.update)
 
 
@@ -210,7 +217,10 @@ def restore_command(path: str, yes: bool) -> None:
                f"{snap.revision}. Run `flask --app wsgi db upgrade` if the code is newer.")
 
 
-def register_cli(app) -> None:
+def register_cli(app, make_app) -> None:
+    """The commands, on ``app``; ``make_app`` (the app factory) builds the simulator's
+    throwaway apps."""
+    app.extensions["regroup_make_app"] = make_app
     app.cli.add_command(staff_cli)
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)

@@ -12,15 +12,16 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from flask import current_app, g, request
-from flask_smorest import Api, abort
 from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest import abort
 from marshmallow import fields as ma_fields
-from werkzeug.routing import IntegerConverter
 
 from blueprints.api.schemas import OutSchema
 from scheduler import bounds, text
 from scheduler.config import Policy
 from scheduler.models import StaffUser, db
+from scheduler.services import audit
+from scheduler.services.staff import staff_for_token
 
 READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 WRITERS = ("admin", "coordinator")
@@ -65,8 +66,6 @@ def _allowed_roles() -> tuple[str, ...]:
 
 def authenticate() -> None:
     """Runs before every API view: a valid bearer token and a role that may act."""
-    from scheduler.services.staff import staff_for_token
-
     if request.method == "OPTIONS":
         return
     header = request.headers.get("Authorization", "")
@@ -86,8 +85,6 @@ def authenticate() -> None:
 def _stage_write_audit(staff: StaffUser) -> None:
     """A write's audit row rides on the use case's own commit (``audit.stage``), so
     a change is never committed without its record."""
-    from scheduler.services import audit
-
     entity, entity_id = _entity_of(request.url_rule.rule, request.view_args, None)
     g.audit_item = audit.stage(
         ACTION_OF_METHOD.get(request.method, request.method.lower()), entity, entity_id,
@@ -158,8 +155,6 @@ def _entity_of(rule: str, view_args: dict, response) -> tuple[str, int | None]:
 def audit_api_call(response):
     """After every authenticated API call: writes (2xx or 409) and reads of client
     records append one AuditEvent each."""
-    from scheduler.services import audit
-
     staff = g.get("staff")
     if staff is None or request.url_rule is None:
         return response
@@ -232,28 +227,3 @@ def whole_numbers_fit_a_column(self, field, ret=None, **kwargs) -> dict:
 def id_in_path(converter) -> dict:
     """An id in an address: a whole number that fits a column (404 beyond)."""
     return {"type": "integer", "minimum": 0, "maximum": bounds.INT_MAX}
-
-
-def register_api(app) -> None:
-    from blueprints.api import (
-        clients,
-        cohorts,
-        feeds,
-        notifications,
-        program,
-        returns,
-        staff,
-        waitlist,
-    )
-
-    api = Api(app)
-    app.extensions["regroup_api"] = api
-    api.ma_plugin.converter.add_attribute_function(whole_numbers_fit_a_column)
-    api.ma_plugin.converter.add_attribute_function(text_that_can_be_stored)
-    api.register_converter(IntegerConverter, id_in_path)
-    api.spec.components.security_scheme(
-        "bearerAuth", {"type": "http", "scheme": "bearer"})
-    api.spec.options["security"] = [{"bearerAuth": []}]
-    for module in (program, cohorts, clients, returns, waitlist, feeds, notifications, staff):
-        api.register_blueprint(module.blp)
-    api.register_blueprint(returns.public_blp)  # no token: the public door

@@ -32,6 +32,7 @@ from scheduler.security import may_read_clinical
 from scheduler.services import outreach
 from scheduler.services.console import Seats
 from scheduler.services.staff import staff_for_session
+from scheduler.timeutil import human_time, human_when, to_local
 
 bp = Blueprint("web", __name__)
 login_manager = LoginManager()
@@ -217,15 +218,11 @@ def seats_bar(seats: Seats) -> Markup:
 
 @bp.app_template_filter("local_time")
 def _local_time(value):
-    from scheduler.timeutil import human_time
-
     return human_time(value) if value else ""
 
 
 @bp.app_template_filter("when")
 def _when(value):
-    from scheduler.timeutil import human_when
-
     return human_when(value) if value else ""
 
 
@@ -242,7 +239,5 @@ def _clock(value):
 
 @bp.app_template_filter("local_day")
 def _local_day(value):
-    from scheduler.timeutil import to_local
-
     local = to_local(value)
     return f"{local:%a %b} {local.day}"

@@ -12,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from scheduler.errors import InvalidValue, NotFound
 from scheduler.models import (
@@ -32,8 +33,6 @@ DEVELOPMENT_FEED_KEY = "regroup-development-feed-uids"
 
 def feed_key() -> str:
     """The key calendar links are made under (``FEED_UID_KEY`` of the app)."""
-    from flask import current_app, has_app_context
-
     if has_app_context():
         return current_app.config["FEED_UID_KEY"]
     return DEVELOPMENT_FEED_KEY

@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from scheduler.config import Policy
 from scheduler.errors import InvalidTransition, InvalidValue
@@ -83,8 +84,6 @@ def message_key(kind: str, subject_ref: str, client_id: int | str, channel: str,
 
 
 def _policy() -> Policy:
-    from flask import current_app, has_app_context
-
     return current_app.config["POLICY"] if has_app_context() else Policy()
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
 
 from scheduler.config import Policy
 from scheduler.errors import (
@@ -79,8 +80,6 @@ UPCOMING_FOR_OFFERS = 6
 # --- configuration from the app, when there is one -------------------------------
 
 def _config(name: str) -> Any:
-    from flask import current_app, has_app_context
-
     if not has_app_context():
         return None
     return current_app.config.get(name)
