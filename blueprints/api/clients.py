@@ -116,7 +116,7 @@ class ClientMessages(MethodView):
     @blp.paginate()
     def get(self, client_id, pagination_parameters):
         """Every message planned or sent to the client, newest first."""
-        return page_of(service.messages_of(client_id), pagination_parameters)
+        return paginate(service.messages_of(client_id), pagination_parameters)
 
 
 @blp.route("/group-sessions/<int:session_id>/attendance")

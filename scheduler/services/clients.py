@@ -98,12 +98,12 @@ def enrollments_of(client_id: int) -> list[Enrollment]:
                                                     Enrollment.id.desc())))
 
 
-def messages_of(client_id: int, limit: int = 200) -> list[Notification]:
-    """Messages planned or sent to a client, newest first."""
+def messages_of(client_id: int) -> sa.Select:
+    """Messages planned or sent to a client, newest first, as a query the caller
+    reads a page of (a client in a group for years has hundreds)."""
     get(Client, client_id, "Client")
-    return list(db.session.scalars(sa.select(Notification).where(
-        Notification.client_id == client_id).order_by(Notification.created_at.desc(),
-                                                      Notification.id.desc()).limit(limit)))
+    return sa.select(Notification).where(Notification.client_id == client_id).order_by(
+        Notification.created_at.desc(), Notification.id.desc())
 
 
 def confirm_client(client_id: int, staff_id: int | None, now: datetime) -> Client:

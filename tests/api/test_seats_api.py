@@ -1,13 +1,14 @@
 """The API around seats: a client's enrollments and messages, moving a person,
 setting credit, linking a request to a known person, contacts per site."""
 
+import json
 from datetime import date
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from scheduler.models import AuditEvent, Client, Enrollment, ReturnRequest, db
+from scheduler.models import AuditEvent, Client, Enrollment, Notification, ReturnRequest, db
 from scheduler.services import returns
 from tests.returns_support import ask_to_come_back, attend_until
 
@@ -34,6 +35,18 @@ def test_a_clients_messages_are_listed_for_staff(api, build, clock):
     ask_to_come_back(client, clock(), channel="web")
     [message] = api.get(f"/api/v1/clients/{client.id}/messages").get_json()
     assert (message["kind"], message["channel"]) == ("welcome_back", "email")
+
+
+def test_every_message_of_a_client_can_be_paged_to_with_the_true_total(api, build, clock):
+    client = build.client("Robin Example", email="robin@example.org")
+    db.session.add_all([Notification(
+        key=f"note-{n}", kind="reminder", client_id=client.id, channel="email",
+        recipient="robin@example.org", due_at=clock(), created_at=clock(), updated_at=clock())
+        for n in range(205)])
+    db.session.commit()
+    last = api.get(f"/api/v1/clients/{client.id}/messages?page=5&page_size=50")
+    assert json.loads(last.headers["X-Pagination"])["total"] == 205
+    assert len(last.get_json()) == 5
 
 
 def test_enrolling_someone_paused_in_that_group_reuses_their_enrollment(api, build):
