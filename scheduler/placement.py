@@ -442,12 +442,12 @@ def _fresh_options(history, answers, cohorts, tracks, locations, names, prior, p
                  if (location_id, daypart) not in covered and track_for[daypart] is not None)
     for location_id, daypart, track_id in itertools.islice(proposals,
                                                            policy.fresh_new_options):
-            offer("fresh", "fresh_later", None,
-                  f"fresh:new:{location_id}:{track_id}:{daypart}",
-                  [f"Start a fresh {daypart} group of people coming back in "
-                   f"{names[location_id]}; it opens once {policy.fresh_min_size} have joined"],
-                  first=None, seats=policy.fresh_max_size, track_id=track_id,
-                  location_id=location_id, daypart=daypart, tiebreak=1)
+        offer("fresh", "fresh_later", None,
+              f"fresh:new:{location_id}:{track_id}:{daypart}",
+              [f"Start a fresh {daypart} group of people coming back in "
+               f"{names[location_id]}; it opens once {policy.fresh_min_size} have joined"],
+              first=None, seats=policy.fresh_max_size, track_id=track_id,
+              location_id=location_id, daypart=daypart, tiebreak=1)
 
 
 def _track_for(daypart: str, prior: CohortSnapshot | None, cohorts, tracks) -> int | None:
