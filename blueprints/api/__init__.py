@@ -193,9 +193,10 @@ def paginate(query, pagination_parameters):
         .offset(pagination_parameters.first_item)))
 
 
-def page_of(items: Sequence, pagination_parameters) -> list:
-    """The page of a list worked out whole (ranked, merged or computed in Python),
-    reporting its total as ``paginate`` does."""
+def paginate_list(items: Sequence, pagination_parameters) -> list:
+    """``paginate`` for a list worked out whole (ranked, merged or computed in
+    Python): its total reported, and a page past the end empty, as smorest's header
+    says (``common.page_of``, for the console, keeps a page within range instead)."""
     pagination_parameters.item_count = len(items)
     first = pagination_parameters.first_item
     return list(items[first:first + pagination_parameters.page_size])

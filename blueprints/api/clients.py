@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from flask import request
 from flask.views import MethodView
 
-from blueprints.api import Blueprint, current_staff, now, page_of, paginate, policy, roles
+from blueprints.api import Blueprint, current_staff, now, paginate, paginate_list, policy, roles
 from blueprints.api.notifications import NotificationOut
 from blueprints.api.schemas import (
     AttendanceMark,
@@ -107,7 +107,7 @@ class ClientEnrollments(MethodView):
     @blp.paginate()
     def get(self, client_id, pagination_parameters):
         """The client's enrollments, newest first, with sessions attended and done."""
-        return page_of(service.enrollments_of(client_id), pagination_parameters)
+        return paginate_list(service.enrollments_of(client_id), pagination_parameters)
 
 
 @blp.route("/clients/<int:client_id>/messages")
@@ -124,7 +124,7 @@ class SessionAttendance(MethodView):
     @blp.response(200, AttendanceOut(many=True))
     @blp.paginate()
     def get(self, session_id, pagination_parameters):
-        return page_of(enrollments.attendance_for(session_id), pagination_parameters)
+        return paginate_list(enrollments.attendance_for(session_id), pagination_parameters)
 
     @roles("admin", "coordinator", "clinician")
     @blp.arguments(AttendanceMark(many=True))

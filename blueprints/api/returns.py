@@ -14,7 +14,7 @@ from flask import jsonify, request
 from flask.views import MethodView
 from flask_smorest import Blueprint as PlainBlueprint
 
-from blueprints.api import Blueprint, current_staff, now, page_of, paginate, policy, roles
+from blueprints.api import Blueprint, current_staff, now, paginate, paginate_list, policy, roles
 from blueprints.api.returns_schemas import (
     CheckInIn,
     CheckInOut,
@@ -116,7 +116,7 @@ class CheckInSlots(MethodView):
     @blp.paginate()
     def get(self, pagination_parameters):
         """Published check-in times still ahead, soonest first, with places left."""
-        return page_of(checkins.open_slots(now(), policy(), limit=200, include_full=True),
+        return paginate_list(checkins.open_slots(now(), policy(), limit=200, include_full=True),
                        pagination_parameters)
 
     @blp.arguments(SlotIn)
@@ -193,7 +193,7 @@ class ReturnOptions(MethodView):
     def get(self, return_id, pagination_parameters):
         """Ranked, best first, a page at a time (ranking needs every group; only the
         page is written out). ``/options/explained`` adds what was not offered and why."""
-        return page_of(service.options_for(return_id, now(), policy()).options,
+        return paginate_list(service.options_for(return_id, now(), policy()).options,
                        pagination_parameters)
 
 
@@ -248,7 +248,7 @@ class FormingCohorts(MethodView):
     @blp.paginate()
     def get(self, query, pagination_parameters):
         """Forming cohorts of returners; ``?ready=true`` lists those ready to open."""
-        return page_of(service.forming_cohorts(now(), policy(), ready_only=query["ready"]),
+        return paginate_list(service.forming_cohorts(now(), policy(), ready_only=query["ready"]),
                        pagination_parameters)
 
 

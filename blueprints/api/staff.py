@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask.views import MethodView
 from marshmallow import fields, validate
 
-from blueprints.api import Blueprint, current_staff, now, page_of, paginate, roles
+from blueprints.api import Blueprint, current_staff, now, paginate, paginate_list, roles
 from blueprints.api.schemas import OutSchema, StrictSchema
 from scheduler.models import ROLES, StaffUser
 from scheduler.services import staff as accounts
@@ -87,7 +87,7 @@ class StaffTokens(MethodView):
     @blp.response(200, TokenOut(many=True))
     @blp.paginate()
     def get(self, staff_id, pagination_parameters):
-        return page_of(accounts.tokens_of(staff_id), pagination_parameters)
+        return paginate_list(accounts.tokens_of(staff_id), pagination_parameters)
 
     @roles("admin")
     @blp.arguments(TokenIn, required=False)  # every field optional

@@ -6,7 +6,7 @@ from __future__ import annotations
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from blueprints.api import Blueprint, current_staff, now, page_of
+from blueprints.api import Blueprint, current_staff, now, paginate_list
 from blueprints.api.schemas import EnrollmentOut, LocalDateTime, OutSchema, StrictSchema
 from scheduler.models import OFFER_STATUSES, Client, GroupSession, db
 from scheduler.services import waitlist as service
@@ -127,7 +127,7 @@ class CohortWaitlist(MethodView):
     @blp.paginate()
     def get(self, cohort_id, pagination_parameters):
         """Everyone in line, in order, each with their open offer (or null)."""
-        return page_of(service.waitlist_for(cohort_id), pagination_parameters)
+        return paginate_list(service.waitlist_for(cohort_id), pagination_parameters)
 
 
 @blp.route("/cohorts/<int:cohort_id>/offers")
@@ -138,7 +138,7 @@ class CohortOffers(MethodView):
     def get(self, query, cohort_id, pagination_parameters):
         """Who holds an offered seat and until when (open offers unless ``status``)."""
         status = None if query["status"] == "all" else query["status"]
-        return page_of(service.offers_for(cohort_id, status=status), pagination_parameters)
+        return paginate_list(service.offers_for(cohort_id, status=status), pagination_parameters)
 
 
 @blp.route("/offers/<int:offer_id>/accept")
