@@ -25,11 +25,25 @@ def today():
         audited("read", "today", None, group_sessions=sessions)
     return render_template("console/today.html", days=shown.days, shown=shown, day=day,
                            today=current,
-                           sites=console.site_choices(),
+                           sites=shown.sites,
                            roster_html=roster_html, started_by=now(),
                            days_back=policy().attendance_days_back,
                            long_waits=outreach.long_wait_count(now(), policy()),
                            alert_days=policy().waiting_alert_days)
+
+
+def _choices(marked: str | None) -> str:
+    """A roster line's attendance choices with ``marked`` checked, ``{s}`` and ``{c}``
+    left for the session and client ids."""
+    return "\n".join(
+        f'<input type="radio" id="m-{{s}}-{{c}}-{status}" name="client-{{c}}" '
+        f'value="{status}"{" checked" if marked == status else ""}>\n'
+        f'<label for="m-{{s}}-{{c}}-{status}">{status.capitalize()}</label>'
+        for status in ATTENDANCE_STATUSES)
+
+
+# every line's choices, by the mark it has: one format call a line
+CHOICES = {marked: _choices(marked) for marked in (None, *ATTENDANCE_STATUSES)}
 
 
 def roster_html(session_id: int, lines, may_mark: bool, client_url: str) -> Markup:
@@ -39,29 +53,26 @@ def roster_html(session_id: int, lines, may_mark: bool, client_url: str) -> Mark
     the person's name is typed by someone and it is escaped here; the rest are our
     integers and fixed status words."""
     session_id = int(session_id)
+    client_url = escape(client_url)
     out = []
     for line in lines:
         client_id, name = int(line.client.id), escape(line.client.name)
         tags = ('<span class="tag">paused</span>'
                 if line.enrollment.status == "paused" else "")
-        if line.mark:
-            mark = escape(line.mark)
+        mark = line.mark if line.mark in ATTENDANCE_STATUSES else None
+        if mark:
             tags += f'<span class="tag mark-{mark}" data-mark="{mark}">{mark}</span>'
         marks = ""
         if may_mark:
-            choices = "\n".join(
-                f'<input type="radio" id="m-{session_id}-{client_id}-{status}" '
-                f'name="client-{client_id}" value="{status}"'
-                f'{" checked" if line.mark == status else ""}>\n'
-                f'<label for="m-{session_id}-{client_id}-{status}">{status.capitalize()}'
-                f'</label>' for status in ATTENDANCE_STATUSES)
             marks = (f'<fieldset class="marks"><legend class="visually-hidden">Attendance '
-                     f'for {name}</legend>\n{choices}\n</fieldset>')
+                     f'for {name}</legend>\n'
+                     f'{CHOICES[mark].format(s=session_id, c=client_id)}\n</fieldset>')
+        total = int(line.total)
         out.append(
             f'<li class="roster-line" data-client-id="{client_id}">\n<div class="who">'
-            f'<a href="{escape(client_url)}{client_id}">{name}</a> '
-            f'<span class="muted" title="group sessions done of {int(line.total)}">'
-            f'{int(line.done)}/{int(line.total)}<span class="visually-hidden"> sessions done'
+            f'<a href="{client_url}{client_id}">{name}</a> '
+            f'<span class="muted" title="group sessions done of {total}">'
+            f'{int(line.done)}/{total}<span class="visually-hidden"> sessions done'
             f'</span></span> {tags}</div>\n{marks}\n</li>')
     return Markup("\n".join(out))
 

@@ -149,12 +149,6 @@ def _count_attended(enrollment_ids: list[int] | None = None) -> dict[int, int]:
     return {enrollment_id: count or 0 for enrollment_id, count in db.session.execute(query)}
 
 
-def site_choices() -> list[tuple[int, str]]:
-    """(id, name) of every site, by name: what a staff member may choose to see."""
-    return [tuple(row) for row in db.session.execute(
-        sa.select(Location.id, Location.name).order_by(Location.name))]
-
-
 SITES_PER_PAGE = 10  # Today for every site: a page a person reads, however many sites
 
 
@@ -166,6 +160,7 @@ class TodayPage(Paged):
     days: list[LocationDay]
     count: int
     page: int
+    sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
     size: int = SITES_PER_PAGE
 
     @property
@@ -181,13 +176,16 @@ def today(now: datetime, day: date | None = None, *, location_id: int | None = N
     session that day count)."""
     start, end = _day_bounds(day or local_today(now))
     on_day = (GroupSession.starts_at >= start, GroupSession.starts_at < end)
+    # every site by name, for choosing one, and whether it has a group session that
+    # day: one statement for the picker and the pages of sites
+    sites = db.session.execute(
+        sa.select(Location.id, Location.name, sa.exists().where(
+            Cohort.location_id == Location.id, GroupSession.cohort_id == Cohort.id, *on_day))
+        .order_by(Location.name, Location.id)).all()
     if location_id is not None:
         site_ids, count, page = [location_id], 1, 1
     else:
-        every = db.session.scalars(
-            sa.select(Location.id).join(Cohort, Cohort.location_id == Location.id)
-            .join(GroupSession, GroupSession.cohort_id == Cohort.id).where(*on_day)
-            .group_by(Location.id, Location.name).order_by(Location.name, Location.id)).all()
+        every = [site_id for site_id, _name, meets in sites if meets]
         count = len(every)
         site_ids, page = page_of(every, page, SITES_PER_PAGE)
     rows = db.session.execute(
@@ -196,8 +194,11 @@ def today(now: datetime, day: date | None = None, *, location_id: int | None = N
         .where(*on_day, Cohort.location_id.in_(site_ids))
         .order_by(Location.name, Location.id, GroupSession.starts_at, Cohort.name)).all()
     lines = roster_lines(sorted({c.id for _, c, _ in rows}), now)
-    marks = {(a.group_session_id, a.client_id): a.status for a in db.session.scalars(
-        sa.select(Attendance).where(Attendance.group_session_id.in_([s.id for s, _, _ in rows])))}
+    marks = {(session_id, client_id): status for session_id, client_id, status in
+             db.session.execute(sa.select(Attendance.group_session_id, Attendance.client_id,
+                                          Attendance.status)
+                                .where(Attendance.group_session_id.in_(
+                                    [s.id for s, _, _ in rows])))}
     days: dict[int, LocationDay] = {}
     for group_session, cohort, location in rows:
         shown = days.setdefault(location.id, LocationDay(location, []))
@@ -206,7 +207,8 @@ def today(now: datetime, day: date | None = None, *, location_id: int | None = N
                          for line in lines[cohort.id]
                          if line.enrollment.joined_on <= group_session.occurs_on]
         shown.sessions.append(TodaySession(group_session, cohort, session_lines))
-    return TodayPage(list(days.values()), count, page)
+    return TodayPage(list(days.values()), count, page,
+                     [(site_id, name) for site_id, name, _meets in sites])
 
 
 @dataclass
