@@ -173,6 +173,15 @@ class Ranking:
     # the name of every cohort the ranking looked at, for pages that show them
     cohort_names: dict[int, str] = field(default_factory=dict)
 
+    def crowded_out(self) -> dict[str, int]:
+        """How many groups that fit were left out because the best-fitting ones of
+        their list are offered, by list ("join", "waitlist"): pages count them."""
+        counts = {"join": 0, "waitlist": 0}
+        for left in self.not_offered:
+            if left.crowded_out:
+                counts[left.crowded_out] += 1
+        return counts
+
 
 def calendar_days(earlier: datetime, later: datetime) -> int:
     """Days between two instants as the program counts them: by local calendar date

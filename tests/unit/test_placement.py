@@ -250,6 +250,7 @@ def test_groups_left_out_because_better_fitting_ones_are_offered_say_which_list(
     ranking = rank(History(), open_seats + full)
     crowded = {n.cohort_id: n.crowded_out for n in ranking.not_offered if n.crowded_out}
     assert crowded == {7: "join", 8: "join", 13: "waitlist", 14: "waitlist"}
+    assert ranking.crowded_out() == {"join": 2, "waitlist": 2}
 
 
 def new_fresh(ranking) -> list[str]:
