@@ -261,7 +261,7 @@ def _day(value):
 
 
 @bp.app_template_filter("clock")
-def _clock(value):
+def clock_words(value):
     hour = value.strftime("%I").lstrip("0") or "12"
     return f"{hour}:{value:%M %p}"
 
