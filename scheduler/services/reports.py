@@ -232,7 +232,9 @@ def _queue_statement(recent: int, size: int):
                 *(sa.select(part.subquery().c.id) for part in (shown, latest)))))
             # the queue shows a client's name and whether the record is new: not every
             # JSON field of every client
-            .options(load_only(Client.id, Client.name, Client.needs_confirmation)))
+            .options(load_only(Client.id, Client.name, Client.needs_confirmation),
+                     load_only(CheckIn.id, CheckIn.status, CheckIn.at),
+                     load_only(Reentry.id, Reentry.clinical_review)))
 
 
 def returners_queue(now: datetime, *, page: int = 1, recent: int = RECENT_LIMIT) -> Queue:
