@@ -220,29 +220,30 @@ def _chosen(value) -> str:
     return "" if value is None else str(value)
 
 
-@bp.app_template_global("site_options")
-def site_options(sites, chosen) -> Markup:
-    """``<option>`` tags for ``sites`` ((id, name) pairs), ``chosen`` (an id, as a
-    number or as posted text) selected. Written in one pass: the site picker and a
-    check-in's place list every site on every visit, a hundred at fifty times the
-    demo. Names are typed by staff and escaped; ids are numbers."""
+@bp.app_template_global("option_tags")
+def option_tags(pairs, chosen) -> Markup:
+    """``<option>`` tags for ``pairs`` ((id, name): sites, groups), ``chosen``
+    (an id, as a number or as posted text) selected. Written in one pass: the site
+    picker and a check-in's place list every site on every visit (a hundred at fifty
+    times the demo), a group's page every other group. Names are typed by staff and
+    escaped; ids are numbers."""
     chosen = _chosen(chosen)
     return Markup("".join(
         f'<option value="{int(site_id)}"{" selected" if str(site_id) == chosen else ""}>'
-        f'{escape(name)}</option>' for site_id, name in sites))
+        f'{escape(name)}</option>' for site_id, name in pairs))
 
 
-@bp.app_template_global("site_checks")
-def site_checks(sites, chosen, name: str, prefix: str) -> Markup:
-    """A checkbox with its label for each of ``sites`` ((id, name) pairs), those in
+@bp.app_template_global("check_tags")
+def check_tags(pairs, chosen, name: str, prefix: str) -> Markup:
+    """A checkbox with its label for each of ``pairs`` ((id, name)), those in
     ``chosen`` (ids as numbers or posted text) ticked; ``name`` is the field, ``prefix``
-    the ids' (both ours, fixed words). One pass, as ``site_options``."""
+    the ids' (both ours, fixed words). One pass, as ``option_tags``."""
     ticked = {_chosen(site_id) for site_id in chosen or ()}
     return Markup("\n".join(
         f'<div class="check"><input type="checkbox" id="{prefix}-{int(site_id)}" '
         f'name="{name}" value="{int(site_id)}"{" checked" if str(site_id) in ticked else ""}>'
         f'<label for="{prefix}-{int(site_id)}">{escape(site_name)}</label></div>'
-        for site_id, site_name in sites))
+        for site_id, site_name in pairs))
 
 
 @bp.app_template_filter("local_time")
