@@ -218,9 +218,17 @@ class CohortCard:
     waiting: int = 0  # people in line for a seat
 
 
+class Site(NamedTuple):
+    """A site as a page names it (every site is listed on each visit: a hundred at
+    fifty times the demo, where whole rows cost more than the rest of the list)."""
+
+    id: int
+    name: str
+
+
 @dataclass
 class WeekGrid:
-    location: Location
+    location: Site
     times: list[time]
     days: tuple[str, ...]
     cells: dict[tuple[time, str], list[CohortCard]] = field(default_factory=dict)
@@ -247,8 +255,8 @@ class Week(Paged):
 
 
 class SitesShown(NamedTuple):
-    every: list[Location]  # every site by name, for choosing one
-    shown: list[Location]  # the one chosen, or a page of every site
+    every: list[Site]  # every site by name, for choosing one
+    shown: list[Site]  # the one chosen, or a page of every site
     count: int  # sites paged through
     page: int
 
@@ -256,7 +264,8 @@ class SitesShown(NamedTuple):
 def sites_shown(location_id: int | None, page: int) -> SitesShown:
     """Every site by name, and those a page of Cohorts or Director shows: the site
     chosen, or ``SITES_PER_PAGE`` of every site on ``page``."""
-    every = list(db.session.scalars(sa.select(Location).order_by(Location.name, Location.id)))
+    every = [Site(*row) for row in db.session.execute(
+        sa.select(Location.id, Location.name).order_by(Location.name, Location.id))]
     if location_id is not None:
         return SitesShown(every, [loc for loc in every if loc.id == location_id], 1, 1)
     shown, page = page_of(every, page, SITES_PER_PAGE)
