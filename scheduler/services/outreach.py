@@ -148,8 +148,16 @@ def long_wait_count(now: datetime, policy: Policy) -> int:
 
 
 def _long_wait_ids(now: datetime, policy: Policy) -> list[int]:
-    """The requests of ``long_waits``, from four columns a request, read only for
-    those who asked long enough ago (Today and Returners show this on every visit)."""
+    """The requests of ``long_waits``: Today and Returners show them on every visit,
+    so they are worked out once a minute while no request or enrollment changes
+    (``report_stamps``)."""
+    return report_stamps.reused(report_stamps.WAITING, now,
+                                lambda: _find_long_wait_ids(now, policy),
+                                given=(policy.waiting_alert_days,))
+
+
+def _find_long_wait_ids(now: datetime, policy: Policy) -> list[int]:
+    """From four columns a request, read only for those who asked long enough ago."""
     return [request_id for request_id, requested_at, status, first, seated in _waiting_rows(
         ReturnRequest.id, ReturnRequest.requested_at,
         asked_before=waiting.long_wait_since(now, policy))

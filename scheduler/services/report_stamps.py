@@ -3,19 +3,21 @@
 Time back to group reads every request of the last 90 days (a few hundred at ten
 times the demo, 1,400 at fifty) and Returners and Director show it on every visit;
 the console's badge of requests needing a check-in looks at every open request on
-every page; each roster line on Today and a cohort's page shows the sessions the
+every page; Today and Returners look through everyone on their way back for those
+who have waited too long; each roster line on Today and a cohort's page shows the sessions the
 person attended since joining, counted from every mark of their group (most of
 Today's database time at ten times the demo). Time back changes only when a
 request, a placement decision or the name of a group, site or track changes, or as
 the clock moves on; the badge only when a request or a check-in changes; progress
-only when attendance, an enrollment or a group session changes. So:
+only when attendance, an enrollment or a group session changes; long waits only
+when a request or an enrollment changes, or as the clock moves on. So:
 
 - a random token per report (``report_stamp``) is rewritten in the same transaction
   as any such change: changes are noted after each flush and the token written once,
   just before commit (bulk UPDATE/DELETE statements on those tables count too);
   rolling back forgets what was noted;
 - ``reused`` gives the report worked out earlier in this process while the token
-  (and, for time back, the minute) is the same, and works it out again otherwise.
+  (and, for time back and long waits, the minute) is the same, and works it out again otherwise.
   The token is read before the report, so what is reused is never older than its
   token. A change is seen by the next read, even in the same instant; waits age at
   most a minute, far below the tenth of a day the pages show. A transaction reads
@@ -54,11 +56,13 @@ from scheduler.models import (
 TIME_BACK = "time_back"
 NEEDING_CHECK_IN = "needing_check_in"
 PROGRESS = "progress"
+WAITING = "waiting"
 # each report, and the rows whose change it counts
 REPORTS: dict[str, tuple[type, ...]] = {
     TIME_BACK: (ReturnRequest, PlacementDecision, Cohort, Location, Track),
     NEEDING_CHECK_IN: (ReturnRequest, CheckIn),
     PROGRESS: (Attendance, Enrollment, GroupSession),
+    WAITING: (ReturnRequest, Enrollment),
 }
 CHANGED = "regroup.reports_changed"
 TOKENS = "regroup.report_tokens"  # the transaction's tokens, read once
@@ -70,14 +74,16 @@ _TOKENS = sa.select(ReportStamp.name, ReportStamp.token)
 _worked_out: dict[str, tuple[tuple, object]] = {}  # report -> (its key, what it gave)
 
 
-def reused(name: str, now: datetime | None, work: Callable[[], T]) -> T:
+def reused(name: str, now: datetime | None, work: Callable[[], T], *,
+           given: tuple = ()) -> T:
     """``work()``, or what it gave before in this process while the report's token
-    (and the minute of ``now``, for a report that changes with the clock) are the
-    same. At most one statement when reused: the transaction's first token read."""
+    (and the minute of ``now``, for a report that changes with the clock, and
+    ``given``: what else ``work`` depends on, such as a policy's ages) are the same.
+    At most one statement when reused: the transaction's first token read."""
     token = _token(name)
     if token is None:
         return work()
-    key = (token, now and now.replace(second=0, microsecond=0))
+    key = (token, now and now.replace(second=0, microsecond=0), given)
     found = _worked_out.get(name)
     if found is not None and found[0] == key:
         return found[1]  # type: ignore[return-value]

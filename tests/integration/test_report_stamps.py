@@ -7,7 +7,8 @@ show a figure older than the change just made."""
 
 from __future__ import annotations
 
-from datetime import date
+from dataclasses import replace
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 
@@ -162,3 +163,44 @@ def test_a_rolled_back_mark_leaves_the_roster_as_it_was(build, clock, policy):
     db.session.rollback()
     assert _done(cohort, clock) == {"Ana": 0}
 
+
+
+def _long_waits(clock, policy) -> int:
+    return outreach.long_wait_count(clock(), policy)
+
+
+def test_long_waits_read_twice_with_nothing_changed_do_not_read_the_requests_again(
+        build, clock, policy):
+    ask_to_come_back(build.client("Asked", email="asked@example.org"),
+                     clock() - timedelta(days=policy.waiting_alert_days + 2))
+    assert _long_waits(clock, policy) == 1
+    db.session.rollback()  # a new request's transaction
+    with counted() as seen:
+        assert _long_waits(clock, policy) == 1
+    assert not [s for s in seen if "return_request" in s], seen
+
+
+def test_someone_seated_or_asking_just_now_changes_the_long_waits_at_once(
+        build, clock, policy):
+    long_ago = clock() - timedelta(days=policy.waiting_alert_days + 2)
+    asked = ask_to_come_back(build.client("Asked", email="asked@example.org"), long_ago)
+    assert _long_waits(clock, policy) == 1
+    ask_to_come_back(build.client("Also", email="also@example.org"), long_ago)
+    assert _long_waits(clock, policy) == 2
+    build.enroll(db.session.get(ReturnRequest, asked.id).client, build.cohort())
+    assert _long_waits(clock, policy) == 1  # seated in a group: no longer waiting
+
+
+def test_long_waits_follow_the_alert_age_of_the_policy_asked_with(build, clock, policy):
+    ask_to_come_back(build.client("Asked", email="asked@example.org"),
+                     clock() - timedelta(days=policy.waiting_alert_days + 2))
+    assert _long_waits(clock, policy) == 1
+    later = replace(policy, waiting_alert_days=policy.waiting_alert_days + 5)
+    assert _long_waits(clock, later) == 0
+
+
+def test_a_wait_that_crosses_the_alert_age_is_counted_once_it_has(build, clock, policy):
+    ask_to_come_back(build.client("Asked", email="asked@example.org"),
+                     clock() - timedelta(days=policy.waiting_alert_days, minutes=-1))
+    assert _long_waits(clock, policy) == 0
+    assert outreach.long_wait_count(clock() + timedelta(days=1), policy) == 1
