@@ -160,7 +160,7 @@ class TodayPage(Paged):
     days: list[LocationDay]
     count: int
     page: int
-    sites: list[tuple[int, str]]  # (id, name) of every site, for choosing one
+    sites: list[Site]  # every site by name, for choosing one
     size: int = SITES_PER_PAGE
 
     @property
@@ -208,7 +208,7 @@ def today(now: datetime, day: date | None = None, *, location_id: int | None = N
                          if line.enrollment.joined_on <= group_session.occurs_on]
         shown.sessions.append(TodaySession(group_session, cohort, session_lines))
     return TodayPage(list(days.values()), count, page,
-                     [(site_id, name) for site_id, name, _meets in sites])
+                     [Site(site_id, name) for site_id, name, _meets in sites])
 
 
 @dataclass

@@ -4,9 +4,9 @@ Time back to group reads every request of the last 90 days (a few hundred at ten
 times the demo, 1,400 at fifty) and Returners and Director show it on every visit;
 the console's badge of requests needing a check-in looks at every open request on
 every page; Today and Returners look through everyone on their way back for those
-who have waited too long; each roster line on Today and a cohort's page shows the sessions the
-person attended since joining, counted from every mark of their group (most of
-Today's database time at ten times the demo). Time back changes only when a
+who have waited too long; each roster line on Today and a cohort's page shows the
+sessions the person attended since joining, counted from every mark of their group
+(most of Today's database time at ten times the demo). Time back changes only when a
 request, a placement decision or the name of a group, site or track changes, or as
 the clock moves on; the badge only when a request or a check-in changes; progress
 only when attendance, an enrollment or a group session changes; long waits only
@@ -17,7 +17,8 @@ when a request or an enrollment changes, or as the clock moves on. So:
   just before commit (bulk UPDATE/DELETE statements on those tables count too);
   rolling back forgets what was noted;
 - ``reused`` gives the report worked out earlier in this process while the token
-  (and, for time back and long waits, the minute) is the same, and works it out again otherwise.
+  (and, for time back and long waits, the minute) is the same, and works it out
+  again otherwise.
   The token is read before the report, so what is reused is never older than its
   token. A change is seen by the next read, even in the same instant; waits age at
   most a minute, far below the tenth of a day the pages show. A transaction reads
