@@ -503,12 +503,33 @@ class AuditFilter:
 AUDIT_COUNT_CAP = 1000  # the page counts matching events up to this many, then "more than"
 
 
+class AuditRow(NamedTuple):
+    """What the trail shows of an event (plain columns: a page shows a hundred)."""
+
+    at: datetime
+    action: str
+    entity: str
+    entity_id: int | None
+    ip: str | None
+    detail: dict | None
+
+
+class AuditStaff(NamedTuple):
+    """Who did it, as the trail names them."""
+
+    name: str | None
+    email: str
+    role: str
+
+
 def audit_events(f: AuditFilter, page: int = 1, page_size: int = 100,
-                 ) -> tuple[list[tuple[AuditEvent, StaffUser | None]], int]:
+                 ) -> tuple[list[tuple[AuditRow, AuditStaff | None]], int]:
     """Audit events newest first, filtered; (rows with their staff user, total). The
     total stops at ``AUDIT_COUNT_CAP`` + 1 (read it as "more than the cap"): every
     visit reads and counts the trail, which only grows, so its cost has a bound."""
-    query = sa.select(AuditEvent, StaffUser).outerjoin(
+    query = sa.select(AuditEvent.at, AuditEvent.action, AuditEvent.entity,
+                      AuditEvent.entity_id, AuditEvent.ip, AuditEvent.detail,
+                      StaffUser.name, StaffUser.email, StaffUser.role).outerjoin(
         StaffUser, StaffUser.id == AuditEvent.staff_id)
     if f.staff_id:
         query = query.where(AuditEvent.staff_id == f.staff_id)
@@ -526,10 +547,11 @@ def audit_events(f: AuditFilter, page: int = 1, page_size: int = 100,
         query.with_only_columns(AuditEvent.id).limit(AUDIT_COUNT_CAP + 1).subquery())) or 0
     rows = db.session.execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
-    return [(e, s) for e, s in rows], total
+    return [(AuditRow(*row[:6]), AuditStaff(*row[6:]) if row[7] is not None else None)
+            for row in rows], total
 
 
-def audit_sentences(rows: list[tuple[AuditEvent, StaffUser | None]]) -> list[str]:
+def audit_sentences(rows: list[tuple[AuditRow, AuditStaff | None]]) -> list[str]:
     """Each event as a sentence (``scheduler.audit_words``), with the records' names
     looked up in one statement however many kinds of record the page shows."""
     wanted: dict[str, set[int]] = {}
