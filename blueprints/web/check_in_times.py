@@ -10,8 +10,8 @@ from flask_login import current_user
 from blueprints.web import bp
 from blueprints.web.helpers import audited, date_arg, int_arg, now, policy
 from scheduler.errors import DomainError, InvalidValue
-from scheduler.models import CHECKIN_MODES, Location, db
-from scheduler.services import checkins
+from scheduler.models import CHECKIN_MODES, db
+from scheduler.services import checkins, console
 from scheduler.timeutil import local_instant, to_local
 
 MODE_WORDS = {"in_person": "In person", "phone": "By phone", "video": "By video"}
@@ -19,9 +19,8 @@ MODE_WORDS = {"in_person": "In person", "phone": "By phone", "video": "By video"
 
 def _page(errors: dict | None = None, status: int = 200):
     slots = checkins.open_slots(now(), policy(), limit=100, include_full=True)
-    locations = list(db.session.scalars(db.select(Location).order_by(Location.name)))
     return render_template("console/check_in_times.html", slots=slots, errors=errors or {},
-                           form=request.form if errors else {}, locations=locations,
+                           form=request.form if errors else {}, locations=console.locations(),
                            modes=[(m, MODE_WORDS[m]) for m in CHECKIN_MODES],
                            today=to_local(now()).date()), status
 

@@ -3,6 +3,8 @@ and one cohort's page with its waitlist controls and open seat offers."""
 
 from __future__ import annotations
 
+from datetime import time
+
 import sqlalchemy as sa
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -29,34 +31,35 @@ def week_html(grid: console.WeekGrid, cohort_url: str) -> Markup:
     grid was most of the page's time): each group's piece is drawn once. Names are
     typed by staff and escaped; the rest are our numbers and fixed words."""
     cohort_url = escape(cohort_url)
-    links, waits = {}, {}
+    # each group's link, seats bar and line ("N waiting", or nothing), drawn once
+    pieces: dict[int, tuple[str, str, str]] = {}
     for cards in grid.cells.values():
         for card in cards:
             cohort_id = int(card.cohort.id)
-            if cohort_id not in links:
-                links[cohort_id] = (f'<a href="{cohort_url}{cohort_id}">'
-                                    f'{escape(card.cohort.name)}</a>')
-                bar = seats_bar(card.seats)
+            if cohort_id not in pieces:
                 waiting = int(card.waiting)
-                waits[cohort_id] = (bar, f'<span class="small-print">{waiting} waiting</span>'
-                                    if waiting else "")
+                pieces[cohort_id] = (
+                    f'<a href="{cohort_url}{cohort_id}">{escape(card.cohort.name)}</a>',
+                    seats_bar(card.seats),
+                    f'<span class="small-print">{waiting} waiting</span>' if waiting else "")
+
+    def drawn(t: time, d: str) -> list[tuple[str, str, str]]:
+        return [pieces[int(card.cohort.id)] for card in grid.cells.get((t, d), ())]
+
     clocks = {t: clock_words(t) for t in grid.times}
     head = "".join(f'<th scope="col">{d.capitalize()}</th>' for d in grid.days)
     rows = []
     for t in grid.times:
-        cells = []
-        for d in grid.days:
-            cards = "".join(
-                f'<div class="cohort-cell">\n{links[c]}\n{waits[c][0]}{waits[c][1]}\n</div>'
-                for c in (int(card.cohort.id) for card in grid.cells.get((t, d), ())))
-            cells.append(f"<td>{cards}</td>")
-        rows.append(f'<tr>\n<th scope="row">{clocks[t]}</th>\n{"".join(cells)}\n</tr>')
+        cells = "".join(
+            "<td>" + "".join(f'<div class="cohort-cell">\n{link}\n{bar}{line}\n</div>'
+                             for link, bar, line in drawn(t, d)) + "</td>"
+            for d in grid.days)
+        rows.append(f'<tr>\n<th scope="row">{clocks[t]}</th>\n{cells}\n</tr>')
     days = []
     for d in grid.days:
-        items = [f'<li><span class="nw">{clocks[t]}</span> {links[c]}{waits[c][0]}'
-                 f'{" " + waits[c][1] if waits[c][1] else ""}</li>'
-                 for t in grid.times
-                 for c in (int(card.cohort.id) for card in grid.cells.get((t, d), ()))]
+        items = [f'<li><span class="nw">{clocks[t]}</span> {link}{bar}'
+                 f'{" " + line if line else ""}</li>'
+                 for t in grid.times for link, bar, line in drawn(t, d)]
         if items:
             days.append(f'<h3>{d.capitalize()}</h3>\n<ul class="plain">\n'
                         + "\n".join(items) + "\n</ul>")

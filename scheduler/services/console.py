@@ -264,8 +264,7 @@ class SitesShown(NamedTuple):
 def sites_shown(location_id: int | None, page: int) -> SitesShown:
     """Every site by name, and those a page of Cohorts or Director shows: the site
     chosen, or ``SITES_PER_PAGE`` of every site on ``page``."""
-    every = [Site(*row) for row in db.session.execute(
-        sa.select(Location.id, Location.name).order_by(Location.name, Location.id))]
+    every = locations()
     if location_id is not None:
         return SitesShown(every, [loc for loc in every if loc.id == location_id], 1, 1)
     shown, page = page_of(every, page, SITES_PER_PAGE)
@@ -547,7 +546,7 @@ def audit_events(f: AuditFilter, page: int = 1, page_size: int = 100,
         query.with_only_columns(AuditEvent.id).limit(AUDIT_COUNT_CAP + 1).subquery())) or 0
     rows = db.session.execute(query.order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
                               .limit(page_size).offset((max(page, 1) - 1) * page_size)).all()
-    return [(AuditRow(*row[:6]), AuditStaff(*row[6:]) if row[7] is not None else None)
+    return [(AuditRow(*row[:6]), AuditStaff(*row[6:]) if row.email is not None else None)
             for row in rows], total
 
 
@@ -624,8 +623,11 @@ def closures_on(day: date, location_id: int | None) -> list[Closure]:
     return list(db.session.scalars(query.order_by(Closure.id)))
 
 
-def locations() -> list[Location]:
-    return list(db.session.scalars(sa.select(Location).order_by(Location.name)))
+def locations() -> list[Site]:
+    """Every site by name, for choosing one (Cohorts, Director, closures, check-in
+    times)."""
+    return [Site(*row) for row in db.session.execute(
+        sa.select(Location.id, Location.name).order_by(Location.name, Location.id))]
 
 
 # --- changing one group session -------------------------------------------------------
